@@ -1,0 +1,53 @@
+/* creds: AWS credentials and region, found in the order AWS tools use.
+ *
+ *   1. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+ *   2. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, default
+ *      ~/.aws/credentials) and config file (AWS_CONFIG_FILE, default
+ *      ~/.aws/config), profile AWS_PROFILE or "default"
+ *   3. ECS/container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ *      against 169.254.170.2, or AWS_CONTAINER_CREDENTIALS_FULL_URI with
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])
+ *   4. EC2 instance metadata, IMDSv2 (PUT token, then GET role credentials)
+ *
+ * The provider owns the strings in the struct creds it hands out; they stay
+ * valid until the next creds_get/creds_refresh or creds_free. Temporary
+ * credentials are refreshed by creds_get when they expire within
+ * CREDS_REFRESH_MS. Secrets never appear in any error message. */
+#ifndef CREDS_H
+#define CREDS_H
+
+#include <stdint.h>
+
+#include "msg.h"
+
+#define CREDS_REFRESH_MS (5 * 60 * 1000)
+
+struct creds {
+	const char *access_key;
+	const char *secret_key;
+	const char *session_token;	/* NULL when none */
+	uint64_t expires_ms;		/* wall clock ms; 0: does not expire */
+	const char *source;		/* "env", "profile NAME", "ecs", "imds" */
+};
+
+struct creds_opts {
+	const char *profile;		/* NULL: AWS_PROFILE or "default" */
+	/* Test hooks: override the link-local endpoints (NULL: AWS's). */
+	const char *imds_endpoint;	/* or AWS_EC2_METADATA_SERVICE_ENDPOINT */
+	const char *ecs_host;		/* default http://169.254.170.2 */
+	int no_imds;			/* or AWS_EC2_METADATA_DISABLED=true */
+};
+
+struct creds_provider;
+
+struct creds_provider *creds_new(const struct creds_opts *o, struct err *e);
+/* Current credentials, refreshed first when they expire soon. */
+int creds_get(struct creds_provider *p, struct creds *out, struct err *e);
+/* Force a refresh (after ExpiredToken); static credentials fail with -1. */
+int creds_refresh(struct creds_provider *p, struct err *e);
+/* Region: AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region` in
+ * the config file. Returns a string owned by the provider, or NULL. */
+const char *creds_region(struct creds_provider *p);
+void creds_free(struct creds_provider *p);
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+static const char *prog = "ddblake";
+
+void
+msg_init(const char *argv0)
+{
+	const char *s;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	s = strrchr(argv0, '/');
+	prog = s != NULL ? s + 1 : argv0;
+}
+
+const char *
+msg_prog(void)
+{
+	return prog;
+}
+
+void
+msg_verr(const char *fmt, va_list ap)
+{
+	char line[4096];
+	int n;
+
+	/* One write per message, so lines from parallel tools never mix. */
+	n = snprintf(line, sizeof line, "%s: ", prog);
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	strcat(line, "\n");
+	fputs(line, stderr);
+	fflush(stderr);
+}
+
+void
+msg_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_verr(fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_warn(const char *fmt, ...)
+{
+	char f[512];
+	va_list ap;
+
+	snprintf(f, sizeof f, "warning: %s", fmt);
+	va_start(ap, fmt);
+	msg_verr(f, ap);
+	va_end(ap);
+}
+
+void
+msg_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_verr(fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_verr(fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void
+msg_usage(const char *synopsis, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_verr(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "usage: %s\ntry '%s --help' for more information\n",
+	    synopsis, prog);
+	exit(EX_USAGE);
+}
+
+int
+err_set(struct err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+msg_finish_stdout(int status)
+{
+	int bad;
+
+	bad = fflush(stdout) != 0 || ferror(stdout);
+	if (fclose(stdout) != 0)
+		bad = 1;
+	if (bad) {
+		msg_err("write error: stdout: %s",
+		    errno != 0 ? strerror(errno) : "unknown error");
+		return msg_worse(status, EX_IO);
+	}
+	return status;
+}
+
+int
+msg_worse(int a, int b)
+{
+	static const int rank[] = { 0, 1, 9, 3, 4, 6, 5 };
+
+	if (a < 0 || a > 6)
+		return a;
+	if (b < 0 || b > 6)
+		return b;
+	return rank[b] > rank[a] ? b : a;
+}

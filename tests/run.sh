@@ -1,0 +1,61 @@
+#!/bin/sh
+# run.sh: run C unit tests and bats files, two at a time, and print a summary
+# whose last line CI reads: "N passed, N failed, N skipped".
+#   tests/run.sh                 every unit test and tests/*.bats
+#   tests/run.sh FILE...         those (bats files or unit-test binaries)
+# A file that crashes, exits non-zero without a failing test, or prints fewer
+# results than its plan counts as one failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+: "${DDBLAKE_BIN:=$top/build}"
+export DDBLAKE_BIN
+jobs=${JOBS:-2}
+logs=$(mktemp -d "${TMPDIR:-/tmp}/ddblake-tests.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
+
+if [ $# -eq 0 ]; then
+	set -- "$DDBLAKE_BIN"/unit/test_* "$top"/tests/*.bats
+fi
+
+i=0
+for f in "$@"; do
+	[ -e "$f" ] || continue
+	i=$((i + 1))
+	printf '%s\n' "$f" >"$logs/$i.name"
+done
+
+ls "$logs"/*.name 2>/dev/null | sed 's/\.name$//' |
+	xargs -P "$jobs" -n 1 "$top/tests/lib/run1.sh"
+
+pass=0 fail=0 skip=0
+for n in "$logs"/*.name; do
+	[ -e "$n" ] || continue
+	b=${n%.name}
+	f=$(cat "$n")
+	out=$(awk -v rc="$(cat "$b.rc" 2>/dev/null || echo 99)" '
+		/^1\.\.[0-9]+/ { split($0, a, "\\.\\."); plan = a[2] + 0 }
+		/^ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++ }
+		/^not ok / { f++; print "  " $0 > "/dev/stderr" }
+		END {
+			n = p + s + f
+			if (plan != n || (rc != 0 && f == 0)) {
+				f++
+				printf "  %s\n", (plan != n ? "plan " plan ", ran " n : "exit status " rc) > "/dev/stderr"
+			}
+			printf "%d %d %d\n", p, f, s
+		}' "$b.tap" 2>"$b.fails")
+	set -- $out
+	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+	name=${f#"$top"/}
+	if [ "$2" -gt 0 ]; then
+		printf 'FAIL %s: %s passed, %s failed\n' "$name" "$1" "$2"
+		cat "$b.fails"
+		grep -v '^ok ' "$b.tap" | grep -v '^1\.\.' | sed -n '1,60p' | sed 's/^/  | /'
+		sed -n '1,20p' "$b.err" | sed 's/^/  ! /'
+	else
+		printf 'ok   %s: %s passed%s\n' "$name" "$1" \
+			"$([ "$3" -gt 0 ] && echo ", $3 skipped")"
+	fi
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

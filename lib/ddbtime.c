@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdio.h>
 #include <string.h>
 
 #include "ddbtime.h"
@@ -37,6 +36,18 @@ civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y += *m <= 2;
 }
 
+static void
+put(char *out, int *n, unsigned v, int width)
+{
+	int k;
+
+	for (k = width - 1; k >= 0; k--) {
+		out[*n + k] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	*n += width;
+}
+
 int
 ddbtime_format(int64_t secs, const char *frac, size_t fraclen, char *out)
 {
@@ -54,9 +65,18 @@ ddbtime_format(int64_t secs, const char *frac, size_t fraclen, char *out)
 		days--;
 	}
 	civil(days, &y, &mo, &d);
-	n = snprintf(out, DDBTIME_MAX, "%04lld-%02u-%02uT%02d:%02d:%02d",
-	    (long long)y, mo, d, (int)(rem / 3600), (int)(rem / 60 % 60),
-	    (int)(rem % 60));
+	n = 0;
+	put(out, &n, (unsigned)y, 4);
+	out[n++] = '-';
+	put(out, &n, mo, 2);
+	out[n++] = '-';
+	put(out, &n, d, 2);
+	out[n++] = 'T';
+	put(out, &n, (unsigned)(rem / 3600), 2);
+	out[n++] = ':';
+	put(out, &n, (unsigned)(rem / 60 % 60), 2);
+	out[n++] = ':';
+	put(out, &n, (unsigned)(rem % 60), 2);
 	if (fraclen > 0) {
 		out[n++] = '.';
 		memcpy(out + n, frac, fraclen);

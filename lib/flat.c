@@ -217,7 +217,8 @@ hash(const char *s, size_t n)
 		n -= 8;
 	}
 	w = 0;
-	memcpy(&w, s, n);
+	while (n > 0)
+		w = w << 8 | (unsigned char)s[--n];
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
 	return (uint32_t)h;
@@ -320,17 +321,20 @@ path_push_tok(struct flat *f, const char *base, const struct json_tok *t)
 	return path_push(f, f->tmp.p, n, 0);
 }
 
-static void
+static inline void
 out_add(struct flat *f, const void *s, size_t n)
 {
-	buf_grow(&f->out, n);
+	if (f->out.len + n > f->out.cap)
+		buf_grow(&f->out, n);
 	buf_put(&f->out, s, n);
 }
 
-static void
+static inline void
 out_c(struct flat *f, char c)
 {
-	buf_addc(&f->out, c);
+	if (f->out.len + 1 > f->out.cap)
+		buf_grow(&f->out, 1);
+	f->out.p[f->out.len++] = c;
 }
 
 /* Write the current path as the next key; the value follows. */

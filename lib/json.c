@@ -22,15 +22,20 @@ json_toks_free(struct json_toks *ts)
 	ts->n = ts->cap = 0;
 }
 
-static struct json_tok *
+static void
+grow(struct json_toks *ts)
+{
+	ts->cap = ts->cap != 0 ? ts->cap * 2 : 256;
+	ts->t = xrealloc(ts->t, ts->cap * sizeof *ts->t);
+}
+
+static inline __attribute__((always_inline)) struct json_tok *
 push(struct json_toks *ts, uint8_t type, size_t start)
 {
 	struct json_tok *t;
 
-	if (ts->n == ts->cap) {
-		ts->cap = ts->cap != 0 ? ts->cap * 2 : 256;
-		ts->t = xrealloc(ts->t, ts->cap * sizeof *ts->t);
-	}
+	if (__builtin_expect(ts->n == ts->cap, 0))
+		grow(ts);
 	t = &ts->t[ts->n];
 	t->start = (uint32_t)start;
 	t->end = 0;
@@ -180,7 +185,7 @@ enum { S_OK, S_MORE, S_ERR };
 
 /* Scan a string whose opening quote is at p[*ip]; on success *ip is one
  * past the closing quote. */
-static int
+static inline __attribute__((always_inline)) int
 scan_string(const char *p, size_t len, size_t *ip, struct json_tok *t,
     const char **why, size_t *at)
 {
@@ -337,13 +342,13 @@ int
 json_parse(const char *p, size_t len, int eof, int flags,
     struct json_toks *ts, struct json_result *r)
 {
-	uint32_t stack[JSON_MAX_DEPTH];
+	uint32_t stack[JSON_MAX_DEPTH], cnt[JSON_MAX_DEPTH];
+	uint8_t kind[JSON_MAX_DEPTH];
 	int depth = 0, rc;
 	size_t i = 0, at = 0;
 	unsigned lines = 0;
 	const char *why = NULL;
 	struct json_tok *t;
-	uint32_t parent;
 
 	ts->n = 0;
 	r->err = NULL;
@@ -367,21 +372,20 @@ json_parse(const char *p, size_t len, int eof, int flags,
 
 value:
 	WS();
-	if (depth > 0) {
-		parent = stack[depth - 1];
-		if (ts->t[parent].type == JSON_ARRAY)
-			ts->t[parent].n++;
-	}
+	if (depth > 0 && kind[depth - 1] == JSON_ARRAY)
+		cnt[depth - 1]++;
 	switch (p[i]) {
 	case '{':
 	case '[':
 		if (depth == JSON_MAX_DEPTH)
 			FAIL("nesting too deep");
 		t = push(ts, p[i] == '{' ? JSON_OBJECT : JSON_ARRAY, i);
+		kind[depth] = t->type;
+		cnt[depth] = 0;
 		stack[depth++] = (uint32_t)(ts->n - 1);
 		i++;
 		WS();
-		if (t->type == JSON_OBJECT) {
+		if (kind[depth - 1] == JSON_OBJECT) {
 			if (p[i] == '}')
 				goto close;
 			goto key;
@@ -444,7 +448,7 @@ key:
 	WS();
 	if (p[i] != '"')
 		FAIL("expected a member name");
-	ts->t[stack[depth - 1]].n++;
+	cnt[depth - 1]++;
 	t = push(ts, JSON_STRING, i);
 	rc = scan_string(p, len, &i, t, &why, &at);
 	if (rc == S_MORE)
@@ -472,23 +476,24 @@ after:
 	if (depth == 0)
 		goto done;
 	WS();
-	parent = stack[depth - 1];
 	if (p[i] == ',') {
 		i++;
-		if (ts->t[parent].type == JSON_OBJECT)
+		if (kind[depth - 1] == JSON_OBJECT)
 			goto key;
 		goto value;
 	}
-	if ((p[i] == '}' && ts->t[parent].type == JSON_OBJECT) ||
-	    (p[i] == ']' && ts->t[parent].type == JSON_ARRAY))
+	if ((p[i] == '}' && kind[depth - 1] == JSON_OBJECT) ||
+	    (p[i] == ']' && kind[depth - 1] == JSON_ARRAY))
 		goto close;
-	FAIL(ts->t[parent].type == JSON_OBJECT ? "expected ',' or '}'" :
+	FAIL(kind[depth - 1] == JSON_OBJECT ? "expected ',' or '}'" :
 	    "expected ',' or ']'");
 
 close:
-	parent = stack[--depth];
-	ts->t[parent].end = (uint32_t)(i + 1);
-	ts->t[parent].next = (uint32_t)ts->n;
+	depth--;
+	t = &ts->t[stack[depth]];
+	t->end = (uint32_t)(i + 1);
+	t->next = (uint32_t)ts->n;
+	t->n = cnt[depth];
 	i++;
 	goto after;
 

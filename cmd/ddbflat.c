@@ -90,13 +90,14 @@ usage(void)
 static void
 put_json_string(FILE *f, const char *s, size_t n)
 {
-	char tmp[512];
-	size_t i, k;
+	char tmp[6 * 80];
+	size_t i, k, m;
 
 	fputc('"', f);
 	for (i = 0; i < n; i += k) {
 		k = n - i < 80 ? n - i : 80;
-		fwrite(tmp, 1, json_escape(s + i, k, tmp), f);
+		m = json_escape(s + i, k, tmp);
+		fwrite(tmp, 1, m, f);
 	}
 	fputc('"', f);
 }

@@ -415,3 +415,16 @@ open("big.gz", "wb").write(gzip.compress(lines.encode()))'
 	run -0 ddbflat -n string -l index -s . "$D/types-edge.json"
 	assert_output --partial '"nested.0.0":"1","nested.0.1":["2","3"],"nested.1.x":true,"nested.1.y":null,"nested.2":["AQ=="]'
 }
+
+@test "parallel ddbflat processes appending to one file never cut a record" {
+	line=$(sed -n 1p "$D/kds-all-types.json")
+	for i in 1 2 3 4; do
+		yes "$line" | head -20000 >"in$i.json"
+	done
+	run -0 bash -c 'ls in*.json | xargs -P 4 -n 1 ddbflat > out.json'
+	[ "$(wc -l < out.json)" -eq 80000 ]
+	# every line parses on its own: none was split by another writer
+	run -0 bash -c "jq -c . out.json | wc -l"
+	assert_output 80000
+	[ "$(sort -u out.json | wc -l)" -eq 1 ]
+}

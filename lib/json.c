@@ -138,13 +138,14 @@ hex4(const char *s, unsigned *out)
  * ('"', '\\', < 0x20 or >= 0x80)? */
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
-static inline int
+/* The lowest flagged byte is exact: borrows only run upwards. */
+static inline uint64_t
 special(uint64_t w)
 {
 	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
 
 	return (((q - ONES) & ~q) | ((b - ONES) & ~b) | (w - ONES * 0x20) |
-	    w) & HIGHS ? 1 : 0;
+	    w) & HIGHS;
 }
 
 static const unsigned char str_special[256] = {
@@ -189,7 +190,7 @@ scan_string(const char *p, size_t len, size_t *ip, struct json_tok *t,
 {
 	const unsigned char *u = (const unsigned char *)p;
 	size_t i = *ip + 1;
-	uint64_t w;
+	uint64_t w, m;
 	int k;
 	unsigned cp, lo;
 
@@ -197,14 +198,17 @@ scan_string(const char *p, size_t len, size_t *ip, struct json_tok *t,
 	for (;;) {
 		while (i + 8 <= len) {
 			memcpy(&w, u + i, 8);
-			if (special(w))
-				break;
+			if ((m = special(w)) != 0) {
+				i += (size_t)__builtin_ctzll(m) >> 3;
+				goto found;
+			}
 			i += 8;
 		}
 		while (i < len && !str_special[u[i]])
 			i++;
 		if (i >= len)
 			return S_MORE;
+found:
 		switch (u[i]) {
 		case '"':
 			t->end = (uint32_t)i;
@@ -363,6 +367,9 @@ json_parse(const char *p, size_t len, int eof, int flags,
 	}
 
 #define WS() do { \
+		if (__builtin_expect(i < len && \
+		    (unsigned char)p[i] > ' ', 1)) \
+			break; \
 		while (i < len && (p[i] == ' ' || p[i] == '\n' || \
 		    p[i] == '\t' || p[i] == '\r')) { \
 			if (p[i] == '\n') \

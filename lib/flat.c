@@ -68,6 +68,13 @@ struct flat {
 
 	struct kslot *set;
 	size_t setcap, nkeys;
+	/* Keys of the record, checked for duplicates only when a path
+	 * component contains the separator (or is empty): without that, no
+	 * two distinct paths can join to the same key. */
+	uint32_t *kp;		/* offset, length pairs in f->out */
+	size_t nkp, kpcap;
+	int risky;
+	int sep1;		/* separator is one plain byte */
 	uint32_t gen;
 	int collided, collect;
 	struct entry *ent;
@@ -109,6 +116,7 @@ flat_new(const struct flat_opts *o, const struct flat_sink *s)
 	if (strlen(sep) > 8)
 		sep = "_";
 	f->seplen = json_escape(sep, strlen(sep), f->sep);
+	f->sep1 = strlen(sep) == 1 && f->seplen == 1;
 	buf_init(&f->win, f->o.max_record + READ_CHUNK + 1);
 	buf_init(&f->dec, f->o.max_record);
 	buf_init(&f->out, 0);
@@ -138,6 +146,7 @@ flat_free(struct flat *f)
 	json_toks_free(&f->tk);
 	json_toks_free(&f->tk2);
 	free(f->set);
+	free(f->kp);
 	free(f->ent);
 	free(f);
 }
@@ -286,7 +295,7 @@ path_push(struct flat *f, const char *s, size_t n, int escaped)
 	if (f->depth == PATH_MAX_DEPTH)
 		return fail(f, "TooDeep", "attribute nesting too deep");
 	f->pathoff[f->depth++] = f->key.len;
-	if (f->key.len > 0) {
+	if (f->depth > 1) {
 		buf_grow(&f->key, f->seplen);
 		buf_put(&f->key, f->sep, f->seplen);
 	}
@@ -308,16 +317,26 @@ path_pop(struct flat *f)
 
 /* Push a member name token as a path component, in canonical escaped form
  * (escapes resolved, then only what JSON requires escaped). */
+static inline void
+check_component(struct flat *f, const char *s, size_t n)
+{
+	if (!f->sep1 || n == 0 || memchr(s, f->sep[0], n) != NULL)
+		f->risky = 1;
+}
+
 static int
 path_push_tok(struct flat *f, const char *base, const struct json_tok *t)
 {
 	size_t n;
 
-	if (!(t->flags & JSON_F_ESC))
+	if (!(t->flags & JSON_F_ESC)) {
+		check_component(f, base + t->start, t->end - t->start);
 		return path_push(f, base + t->start, t->end - t->start, 1);
+	}
 	f->tmp.len = 0;
 	buf_grow(&f->tmp, t->end - t->start);
 	n = json_unescape(base, t, f->tmp.p);
+	check_component(f, f->tmp.p, n);
 	return path_push(f, f->tmp.p, n, 0);
 }
 
@@ -350,11 +369,16 @@ emit_key(struct flat *f, int cls)
 	out_c(f, '"');
 	koff = f->out.len;
 	out_add(f, f->key.p, f->key.len);
-	if (set_add(f, f->out.p, (uint32_t)koff, (uint32_t)f->key.len))
-		f->collided = 1;
 	out_add(f, "\":", 2);
-	if (!f->collect)
+	if (!f->collect) {
+		if (f->nkp + 2 > f->kpcap) {
+			f->kpcap = f->kpcap ? f->kpcap * 2 : 256;
+			f->kp = xrealloc(f->kp, f->kpcap * sizeof *f->kp);
+		}
+		f->kp[f->nkp++] = (uint32_t)koff;
+		f->kp[f->nkp++] = (uint32_t)f->key.len;
 		return;
+	}
 	if (f->nent == f->entcap) {
 		f->entcap = f->entcap ? f->entcap * 2 : 64;
 		f->ent = xrealloc(f->ent, f->entcap * sizeof *f->ent);
@@ -681,6 +705,7 @@ attr(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 		}
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e].next) {
 			int l = snprintf(idx, sizeof idx, "%u", k);
+			check_component(f, idx, (size_t)l);
 			if (path_push(f, idx, (size_t)l, 1) < 0 ||
 			    attr(f, base, ts, e, cls) < 0)
 				return -1;
@@ -842,6 +867,8 @@ begin(struct flat *f)
 	f->key.len = 0;
 	f->depth = 0;
 	f->collided = 0;
+	f->risky = 0;
+	f->nkp = 0;
 	f->nent = 0;
 	f->keys.len = 0;
 	f->lens.len = 0;
@@ -1252,6 +1279,14 @@ unit(struct flat *f, const char *base, size_t len, int hint, uint64_t lineno)
 	f->ecode = NULL;
 	f->collect = 0;
 	rc = dispatch(f, base, &f->tk, hint, NULL, 0);
+	if (rc == 0 && f->risky) {
+		size_t i;
+
+		set_reset(f);
+		for (i = 0; i < f->nkp && !f->collided; i += 2)
+			if (set_add(f, f->out.p, f->kp[i], f->kp[i + 1]))
+				f->collided = 1;
+	}
 	if (rc == 0 && f->collided) {
 		/* Slow path: again, remembering every entry. */
 		f->collect = 1;

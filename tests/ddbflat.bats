@@ -428,3 +428,14 @@ open("big.gz", "wb").write(gzip.compress(lines.encode()))'
 	assert_output 80000
 	[ "$(sort -u out.json | wc -l)" -eq 1 ]
 }
+
+@test "collisions hidden in odd names are still caught: empty names, overlapping separators" {
+	echo '{"eventID":"x","eventName":"INSERT","dynamodb":{"ApproximateCreationDateTime":1,"NewImage":{"":{"M":{"ddb":{"M":{"op":{"S":"mine"}}}}}}}}' >e.json
+	run -0 --separate-stderr ddbflat e.json
+	assert_output --partial '"_ddb_op":"INSERT"'
+	assert_output --partial '"_ddb_op_2":"mine"'
+	echo '{"x_":{"M":{"y":{"S":"1"}}},"x":{"M":{"_y":{"S":"2"}}}}' >o.json
+	run -0 --separate-stderr ddbflat --separator __ o.json
+	# equal depth: the path whose first component is shorter keeps the key
+	assert_output '{"x___y__2":"1","x___y":"2"}'
+}

@@ -1,0 +1,190 @@
+#!/bin/sh
+# bench.sh: ddbflat's throughput against baselines measured in the same run
+# (called by `make bench` with DDBLAKE_BIN set to the build directory).
+#
+# Generates a deterministic corpus of Kinesis-for-DynamoDB records once into
+# bench-data/ (cached by seed and size), then, one program at a time (the
+# machine has 2 cores shared with others; nothing runs in parallel):
+#   ddbflat             ddbflat < corpus > /dev/null, best of BENCH_RUNS
+#   libjq parse-only    tests/helpers/jvparse on the same corpus, best of BENCH_RUNS
+#   jq, boto3, node     scripts/bench/ unmarshal-and-flatten programs on the
+#                       first BENCH_SUBSET of the corpus, once (they are slow;
+#                       rates are rates)
+#   ddbflat             on the same records as `aws kinesis get-records`
+#                       documents (base64 Data) and gzip-compressed
+#   peak RSS of ddbflat on 10 MB and on the whole corpus (it must stay flat)
+# and prints MB/s (MB = 10^6 bytes of input), records/s and ratios. At the
+# end it runs scripts/bench-batch.sh and scripts/bench-s3.sh if executable.
+#
+# Environment: DDBLAKE_BIN (default build/), BENCH_DIR (bench-data),
+# BENCH_SEED (1), BENCH_SIZE (128M, at least 100 MB), BENCH_SUBSET (16M),
+# BENCH_RUNS (3).
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${DDBLAKE_BIN:-$top/build}
+dir=${BENCH_DIR:-$top/bench-data}
+seed=${BENCH_SEED:-1}
+size=${BENCH_SIZE:-128M}
+subset=${BENCH_SUBSET:-16M}
+runs=${BENCH_RUNS:-3}
+gen=$top/scripts/gen-corpus
+
+die() { echo "bench.sh: $*" >&2; exit 2; }
+say() { echo "bench.sh: $*" >&2; }
+
+command -v /usr/bin/time >/dev/null || die "needs /usr/bin/time (Debian package time)"
+mkdir -p "$dir" || die "cannot create $dir"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddblake-bench.XXXXXX") || exit 4
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# ---- inputs (cached) --------------------------------------------------------
+kds=$dir/kds-s$seed-$size.json
+gr=$dir/getrecords-s$seed-$size.json
+gz=$kds.gz
+sub=$dir/kds-s$seed-$size-first$subset.json
+ten=$dir/kds-s$seed-$size-first10M.json
+
+# Write through a temporary name so an interrupted run leaves no half file.
+cached() {
+	out=$1; shift
+	[ -s "$out" ] && return 0
+	say "generating $(basename "$out")"
+	"$@" >"$out.part" && mv "$out.part" "$out" || { rm -f "$out.part"; die "cannot make $out"; }
+}
+# The first whole lines making up at most SIZE bytes of the corpus.
+head_lines() { head -c "$1" "$kds" | sed '$d'; }
+
+cached "$kds" "$gen" --seed "$seed" --bytes "$size"
+cached "$gr" "$gen" --seed "$seed" --bytes "$size" --format getrecords --per-doc 1000
+cached "$gz" gzip -c "$kds"
+cached "$sub" head_lines "$subset"
+cached "$ten" head_lines 10M
+
+bytes() { wc -c <"$1" | tr -d ' '; }
+kds_b=$(bytes "$kds"); kds_n=$(wc -l <"$kds" | tr -d ' ')
+[ "$kds_b" -ge 100000000 ] || say "warning: corpus is only $kds_b bytes (the bench wants 100 MB or more)"
+sub_b=$(bytes "$sub"); sub_n=$(wc -l <"$sub" | tr -d ' ')
+gr_b=$(bytes "$gr"); gr_n=$(grep -c '"Data": ' "$gr")
+gz_b=$(bytes "$gz")
+ten_b=$(bytes "$ten")
+
+# ---- measuring --------------------------------------------------------------
+# timed IN CMD...: run CMD <IN >/dev/null; sets secs, rss (KiB) and rc.
+timed() {
+	in=$1; shift
+	t0=$(date +%s%N)
+	/usr/bin/time -f %M -o "$tmp/rss" "$@" <"$in" >/dev/null 2>"$tmp/err"
+	rc=$?
+	t1=$(date +%s%N)
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+	rss=$(tail -n 1 "$tmp/rss")
+	if [ "$rc" -ne 0 ]; then
+		say "$* failed (exit $rc):"
+		sed -n '1,5p' "$tmp/err" >&2
+	fi
+}
+# best IN CMD...: best of $runs; sets secs and rss of the best run.
+best() {
+	b_secs= b_rss=
+	i=0
+	while [ $i -lt "$runs" ]; do
+		timed "$@"
+		[ "$rc" -eq 0 ] || return 1
+		if [ -z "$b_secs" ] || awk -v a="$secs" -v b="$b_secs" 'BEGIN { exit !(a < b) }'; then
+			b_secs=$secs b_rss=$rss
+		fi
+		i=$((i + 1))
+	done
+	secs=$b_secs rss=$b_rss
+}
+# rate NAME BYTES RECORDS: remember and print one result line.
+rate() {
+	mbs=$(awk -v b="$2" -v s="$secs" 'BEGIN { printf "%.1f", b / s / 1e6 }')
+	rps=$(awk -v n="$3" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+	eval "mbs_$1=\$mbs"
+	printf '%-34s %8.1f MB  %8s s  %8s MB/s  %9s rec/s\n' "$4" \
+		"$(awk -v b="$2" 'BEGIN { print b / 1e6 }')" "$secs" "$mbs" "$rps"
+}
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.1fx", a / b }'
+}
+
+status=0
+printf 'ddblake bench: seed %s, corpus %s (%s records), subset %s (%s records)\n' \
+	"$seed" "$(basename "$kds")" "$kds_n" "$(basename "$sub")" "$sub_n"
+printf '%-34s %11s  %10s  %13s  %15s\n' program input time rate records
+mbs_flat= mbs_jv= mbs_jq= mbs_py= mbs_node=
+
+flat=$bin/ddbflat
+if [ -x "$flat" ]; then
+	if best "$kds" "$flat"; then
+		rss_big=$rss
+		rate flat "$kds_b" "$kds_n" "ddbflat (best of $runs)"
+	else
+		status=1
+	fi
+else
+	say "no ddbflat in $bin: measuring the baselines only"
+	status=1
+fi
+
+jvparse=$bin/helpers/jvparse
+if [ ! -x "$jvparse" ]; then
+	say "building $jvparse"
+	make -s -C "$top" B="$bin" "$jvparse" >&2 || die "cannot build jvparse"
+fi
+if best "$kds" "$jvparse"; then
+	rate jv "$kds_b" "$kds_n" "libjq parse-only (best of $runs)"
+	n=$("$jvparse" <"$sub")
+	[ "$n" = "$sub_n" ] || { say "jvparse counted $n values, want $sub_n"; status=1; }
+else
+	status=1
+fi
+
+timed "$sub" jq -c -f "$top/scripts/bench/ddb-flatten.jq"
+[ "$rc" -eq 0 ] && rate jq "$sub_b" "$sub_n" "jq -c (decode_ddb style)" || status=1
+timed "$sub" /usr/bin/python3 "$top/scripts/bench/boto3-flatten.py"
+[ "$rc" -eq 0 ] && rate py "$sub_b" "$sub_n" "python3 boto3 TypeDeserializer" || status=1
+if [ -d "$top/scripts/node/node_modules/@aws-sdk/util-dynamodb" ]; then
+	timed "$sub" node "$top/scripts/bench/node-flatten.js"
+	[ "$rc" -eq 0 ] && rate node "$sub_b" "$sub_n" "node @aws-sdk/util-dynamodb" || status=1
+else
+	say "no scripts/node/node_modules: run scripts/setup.sh"
+	status=1
+fi
+
+if [ -x "$flat" ]; then
+	best "$gr" "$flat" && rate gr "$gr_b" "$gr_n" "ddbflat get-records (base64)" || status=1
+	# gzip: rate in uncompressed bytes, the work done.
+	if best "$gz" "$flat"; then
+		rate gz "$kds_b" "$kds_n" "ddbflat gzip ($(awk -v b="$gz_b" 'BEGIN { printf "%.0f", b / 1e6 }') MB .gz)"
+	else
+		status=1
+	fi
+	timed "$ten" "$flat"
+	rss_ten=$rss
+fi
+
+echo
+echo "ratios (same run):"
+printf '  ddbflat / libjq parse-only  %8s  (target >= 10x)\n' "$(ratio "$mbs_flat" "$mbs_jv")"
+printf '  ddbflat / jq                %8s\n' "$(ratio "$mbs_flat" "$mbs_jq")"
+printf '  ddbflat / boto3             %8s\n' "$(ratio "$mbs_flat" "$mbs_py")"
+printf '  ddbflat / node              %8s\n' "$(ratio "$mbs_flat" "$mbs_node")"
+if [ -n "${rss_ten:-}" ] && [ -n "${rss_big:-}" ]; then
+	printf 'peak RSS of ddbflat: %s MB input %.1f MiB, %s MB input %.1f MiB\n' \
+		"$(awk -v b="$ten_b" 'BEGIN { printf "%.0f", b / 1e6 }')" \
+		"$(awk -v k="$rss_ten" 'BEGIN { print k / 1024 }')" \
+		"$(awk -v b="$kds_b" 'BEGIN { printf "%.0f", b / 1e6 }')" \
+		"$(awk -v k="$rss_big" 'BEGIN { print k / 1024 }')"
+fi
+
+for extra in bench-batch.sh bench-s3.sh; do
+	if [ -x "$top/scripts/$extra" ]; then
+		echo
+		echo "== scripts/$extra"
+		"$top/scripts/$extra" || status=1
+	fi
+done
+exit $status

@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: MIT */
+/* ddbflat: DynamoDB change records in, one flat typed JSON object per line
+ * out. See ddbflat(1). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jq.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "flat.h"
+#include "input.h"
+#include "json.h"
+#include "msg.h"
+#include "stats.h"
+#include "util.h"
+
+#define SYNOPSIS "ddbflat [options] [FILE...]"
+
+enum { OPT_MAX_RECORD = 256, OPT_PROGRESS, OPT_STATS, OPT_LINE_BUFFERED };
+
+static const char shortopts[] = "e:hi:j:J:l:Mn:s:SV";
+static const struct option longopts[] = {
+	{ "errors", required_argument, NULL, 'e' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "image", required_argument, NULL, 'i' },
+	{ "jq", required_argument, NULL, 'j' },
+	{ "jq-file", required_argument, NULL, 'J' },
+	{ "lists", required_argument, NULL, 'l' },
+	{ "no-meta", no_argument, NULL, 'M' },
+	{ "numbers", required_argument, NULL, 'n' },
+	{ "separator", required_argument, NULL, 's' },
+	{ "strict", no_argument, NULL, 'S' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "line-buffered", no_argument, NULL, OPT_LINE_BUFFERED },
+	{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
+	{ "progress", optional_argument, NULL, OPT_PROGRESS },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct run {
+	const char *name;	/* current input, for messages */
+	FILE *errf;
+	const char *errpath;
+	jq_state *jq;
+	int line_buffered;
+	int out_failed, err_failed;
+	struct buf enc;		/* base64 of raw input for the error file */
+	struct buf jqout;
+	struct stats st;
+	uint64_t *c_lines, *c_in, *c_out, *c_failed, *c_bytes, *c_coll;
+	uint64_t ticks;
+	const char *jq_err;	/* set by the jq error callback */
+	char jq_msg[512];
+};
+
+static void
+usage(void)
+{
+	printf("usage: %s\n\n"
+	    "Flatten DynamoDB change records (Kinesis, DynamoDB Streams,\n"
+	    "get-records output, Firehose events, exports, scan output; plain\n"
+	    "or gzip) into one flat JSON object per line.\n\n"
+	    "  -e, --errors FILE        keep bad records in FILE (JSON lines)\n"
+	    "  -i, --image WHICH        auto (default), new, old or both\n"
+	    "  -j, --jq PROGRAM         run a jq program on each flat record\n"
+	    "  -J, --jq-file FILE       read the jq program from FILE\n"
+	    "  -l, --lists HOW          array (default) or index\n"
+	    "  -M, --no-meta            leave out the _ddb_* columns\n"
+	    "  -n, --numbers HOW        number (default) or string\n"
+	    "  -s, --separator SEP      nested-key separator (default _)\n"
+	    "  -S, --strict             stop at the first bad record (exit 3)\n"
+	    "      --line-buffered      flush after every output line\n"
+	    "      --max-record SIZE    largest record accepted (default 16M)\n"
+	    "      --progress[=WHEN]    status line on stderr: auto, always,\n"
+	    "                           never (auto: only on a terminal)\n"
+	    "      --stats FILE         write a JSON summary at exit\n"
+	    "  -h, --help               show this help\n"
+	    "  -V, --version            show the version\n\n"
+	    "Exit status: 0 ok, 1 some records or files failed, 2 usage,\n"
+	    "3 stopped by --strict, 4 local I/O error. See ddbflat(1).\n",
+	    SYNOPSIS);
+}
+
+static void
+put_json_string(FILE *f, const char *s, size_t n)
+{
+	char tmp[512];
+	size_t i, k;
+
+	fputc('"', f);
+	for (i = 0; i < n; i += k) {
+		k = n - i < 80 ? n - i : 80;
+		fwrite(tmp, 1, json_escape(s + i, k, tmp), f);
+	}
+	fputc('"', f);
+}
+
+static void
+on_error(void *ctx, uint64_t line, const char *code, const char *msg,
+    const char *raw, size_t rawlen)
+{
+	struct run *r = ctx;
+	uint64_t now;
+
+	msg_err("%s:%llu: %s", r->name, (unsigned long long)line, msg);
+	if (r->errf == NULL)
+		return;
+	now = util_wall_ms();
+	r->enc.len = 0;
+	if (buf_grow(&r->enc, B64_ENC_LEN(rawlen)) < 0)
+		return;
+	r->enc.len = b64_encode((const unsigned char *)raw, rawlen, r->enc.p);
+	fprintf(r->errf, "{\"attemptsMade\":1,\"arrivalTimestamp\":%llu,"
+	    "\"errorCode\":\"%s\",\"errorMessage\":",
+	    (unsigned long long)now, code);
+	put_json_string(r->errf, msg, strlen(msg));
+	fputs(",\"source\":", r->errf);
+	put_json_string(r->errf, r->name, strlen(r->name));
+	fprintf(r->errf, ",\"line\":%llu,\"attemptEndingTimestamp\":%llu,"
+	    "\"rawData\":\"", (unsigned long long)line,
+	    (unsigned long long)now);
+	fwrite(r->enc.p, 1, r->enc.len, r->errf);
+	fputs("\"}\n", r->errf);
+	if (ferror(r->errf))
+		r->err_failed = 1;
+}
+
+static void
+on_warn(void *ctx, uint64_t line, const char *msg)
+{
+	struct run *r = ctx;
+
+	msg_warn("%s:%llu: %s", r->name, (unsigned long long)line, msg);
+}
+
+static int
+emit(struct run *r, const char *s, size_t n)
+{
+	if (fwrite_unlocked(s, 1, n, stdout) != n ||
+	    (r->line_buffered && fflush(stdout) != 0)) {
+		r->out_failed = 1;
+		return -1;
+	}
+	(*r->c_lines)++;
+	return 0;
+}
+
+static void
+jq_errcb(void *ctx, jv msg)
+{
+	struct run *r = ctx;
+
+	if (jv_get_kind(msg) == JV_KIND_STRING)
+		snprintf(r->jq_msg, sizeof r->jq_msg, "%s",
+		    jv_string_value(msg));
+	else
+		snprintf(r->jq_msg, sizeof r->jq_msg, "jq error");
+	r->jq_err = r->jq_msg;
+	jv_free(msg);
+}
+
+/* Run the jq program on one flat record; 0 ok, 1 record failed, -1 out. */
+static int
+run_jq(struct run *r, const char *line, size_t len, const char *raw,
+    size_t rawlen, uint64_t lineno)
+{
+	jv in, out;
+	char msg[600];
+
+	in = jv_parse_sized(line, (int)(len - 1));
+	if (!jv_is_valid(in)) {
+		jv_free(in);
+		on_error(r, lineno, "JqError", "jq: cannot parse the flat "
+		    "record", raw, rawlen);
+		return 1;
+	}
+	jq_start(r->jq, in, 0);
+	while (jv_is_valid(out = jq_next(r->jq))) {
+		jv s;
+
+		if (jv_get_kind(out) != JV_KIND_OBJECT) {
+			snprintf(msg, sizeof msg, "jq program produced %s, "
+			    "not an object", jv_kind_name(jv_get_kind(out)));
+			jv_free(out);
+			on_error(r, lineno, "JqError", msg, raw, rawlen);
+			return 1;
+		}
+		s = jv_dump_string(out, 0);
+		r->jqout.len = 0;
+		buf_addstr(&r->jqout, jv_string_value(s));
+		buf_addc(&r->jqout, '\n');
+		jv_free(s);
+		if (emit(r, r->jqout.p, r->jqout.len) < 0)
+			return -1;
+	}
+	if (jv_invalid_has_msg(jv_copy(out))) {
+		jv m = jv_invalid_get_msg(out);
+
+		if (jv_get_kind(m) == JV_KIND_STRING)
+			snprintf(msg, sizeof msg, "jq: %s", jv_string_value(m));
+		else {
+			jv d = jv_dump_string(jv_copy(m), 0);
+			snprintf(msg, sizeof msg, "jq: error: %s",
+			    jv_string_value(d));
+			jv_free(d);
+		}
+		jv_free(m);
+		on_error(r, lineno, "JqError", msg, raw, rawlen);
+		return 1;
+	}
+	jv_free(out);
+	return 0;
+}
+
+static int
+on_record(void *ctx, const char *line, size_t len, const char *raw,
+    size_t rawlen, uint64_t lineno)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if ((++r->ticks & 4095) == 0)
+		stats_tick(&r->st);
+	if (r->jq != NULL) {
+		rc = run_jq(r, line, len, raw, rawlen, lineno);
+		return rc;
+	}
+	return emit(r, line, len);
+}
+
+static ssize_t
+read_cb(void *ctx, char *dst, size_t n)
+{
+	return input_read(ctx, dst, n);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	buf_init(&b, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_add(&b, chunk, n) < 0) {
+			fclose(f);
+			buf_free(&b);
+			errno = EFBIG;
+			return NULL;
+		}
+	fclose(f);
+	buf_addc(&b, '\0');
+	return b.p;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct flat_opts o = { .sep = "_", .image = FLAT_IMAGE_DEFAULT,
+	    .max_record = 16 << 20 };
+	struct run r;
+	struct flat_sink sink;
+	struct flat *f;
+	const char *jqprog = NULL, *jqfile = NULL, *statspath = NULL;
+	const char *progress = NULL;
+	char *jqtext = NULL;
+	int c, strict = 0, status = EX_OK, i, stop = 0;
+	uint64_t v;
+	struct err e;
+	static char dash[] = "-";
+	static char *stdin_only[] = { dash };
+
+	msg_init(argv[0]);
+	memset(&r, 0, sizeof r);
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			r.errpath = optarg;
+			break;
+		case 'h':
+			usage();
+			return EX_OK;
+		case 'i':
+			if (strcmp(optarg, "auto") == 0)
+				o.image = FLAT_IMAGE_DEFAULT;
+			else if (strcmp(optarg, "new") == 0)
+				o.image = FLAT_IMAGE_NEW;
+			else if (strcmp(optarg, "old") == 0)
+				o.image = FLAT_IMAGE_OLD;
+			else if (strcmp(optarg, "both") == 0)
+				o.image = FLAT_IMAGE_BOTH;
+			else
+				msg_usage(SYNOPSIS, "--image: expected auto, "
+				    "new, old or both, not '%s'", optarg);
+			break;
+		case 'j':
+			jqprog = optarg;
+			break;
+		case 'J':
+			jqfile = optarg;
+			break;
+		case 'l':
+			if (strcmp(optarg, "array") == 0)
+				o.lists_index = 0;
+			else if (strcmp(optarg, "index") == 0)
+				o.lists_index = 1;
+			else
+				msg_usage(SYNOPSIS, "--lists: expected array or "
+				    "index, not '%s'", optarg);
+			break;
+		case 'M':
+			o.no_meta = 1;
+			break;
+		case 'n':
+			if (strcmp(optarg, "number") == 0)
+				o.numbers_string = 0;
+			else if (strcmp(optarg, "string") == 0)
+				o.numbers_string = 1;
+			else
+				msg_usage(SYNOPSIS, "--numbers: expected number "
+				    "or string, not '%s'", optarg);
+			break;
+		case 's':
+			if (*optarg == '\0' || strlen(optarg) > 8)
+				msg_usage(SYNOPSIS, "--separator: 1 to 8 bytes");
+			o.sep = optarg;
+			break;
+		case 'S':
+			strict = 1;
+			break;
+		case 'V':
+			puts("ddbflat 0.1.0");
+			return EX_OK;
+		case OPT_LINE_BUFFERED:
+			r.line_buffered = 1;
+			break;
+		case OPT_MAX_RECORD:
+			if (util_parse_size(optarg, &v) < 0 || v < 1024 ||
+			    v > (1ULL << 31))
+				msg_usage(SYNOPSIS, "--max-record: expected a "
+				    "size from 1K to 2G, not '%s'", optarg);
+			o.max_record = (size_t)v;
+			break;
+		case OPT_PROGRESS:
+			progress = optarg != NULL ? optarg : "auto";
+			break;
+		case OPT_STATS:
+			statspath = optarg;
+			break;
+		default:
+			msg_usage(SYNOPSIS, "unknown option");
+		}
+	}
+	if (jqprog != NULL && jqfile != NULL)
+		msg_usage(SYNOPSIS, "--jq and --jq-file exclude each other");
+
+	stats_init(&r.st, "ddbflat");
+	if (progress != NULL && stats_set_progress(&r.st, progress) < 0)
+		msg_usage(SYNOPSIS, "--progress: expected auto, always or "
+		    "never, not '%s'", progress);
+	r.c_in = stats_counter(&r.st, "records_in");
+	r.c_out = stats_counter(&r.st, "records_out");
+	r.c_failed = stats_counter(&r.st, "records_failed");
+	r.c_lines = stats_counter(&r.st, "lines_out");
+	r.c_bytes = stats_counter(&r.st, "bytes_in");
+	r.c_coll = stats_counter(&r.st, "key_collisions");
+	stats_rates(&r.st, "records_in", "bytes_in");
+
+	if (jqfile != NULL) {
+		jqtext = slurp(jqfile);
+		if (jqtext == NULL)
+			msg_die(EX_USAGE, "--jq-file %s: %s", jqfile,
+			    strerror(errno));
+		jqprog = jqtext;
+	}
+	if (jqprog != NULL) {
+		r.jq = jq_init();
+		if (r.jq == NULL)
+			msg_die(EX_IO, "cannot initialise jq");
+		jq_set_error_cb(r.jq, jq_errcb, &r);
+		if (!jq_compile(r.jq, jqprog))
+			msg_die(EX_USAGE, "--jq: %s", r.jq_err != NULL ?
+			    r.jq_err : "cannot compile the program");
+	}
+	if (r.errpath != NULL) {
+		r.errf = fopen(r.errpath, "a");
+		if (r.errf == NULL)
+			msg_die(EX_IO, "--errors %s: %s", r.errpath,
+			    strerror(errno));
+	}
+	setvbuf(stdout, NULL, _IOFBF, 1 << 17);
+	buf_init(&r.enc, 0);
+	buf_init(&r.jqout, 0);
+
+	sink.ctx = &r;
+	sink.record = on_record;
+	sink.error = on_error;
+	sink.warn = on_warn;
+	f = flat_new(&o, &sink);
+
+	if (optind == argc) {
+		argv = stdin_only;
+		argc = 1;
+		optind = 0;
+	}
+	for (i = optind; i < argc && !stop; i++) {
+		struct input in;
+		const struct flat_counts *fc;
+		uint64_t in0 = flat_counts(f)->records_in;
+		int rc;
+
+		if (input_open(&in, argv[i], &e) < 0) {
+			msg_err("%s", e.msg);
+			status = msg_worse(status, EX_PARTIAL);
+			continue;
+		}
+		r.name = in.name;
+		rc = flat_run(f, read_cb, &in, strict);
+		if (rc == FLAT_READ_ERR) {
+			msg_err("%s", in.err.msg);
+			status = msg_worse(status, in.err.code);
+			if (strict)
+				stop = 1;
+		} else if (rc == FLAT_SINK_ERR) {
+			stop = 1;
+		} else if (rc == FLAT_STOP) {
+			status = msg_worse(status, EX_DATA);
+			stop = 1;
+		}
+		input_close(&in);
+		fc = flat_counts(f);
+		(void)in0;
+		*r.c_in = fc->records_in;
+		*r.c_out = fc->records_out;
+		*r.c_failed = fc->records_failed;
+		*r.c_bytes = fc->bytes_in;
+		*r.c_coll = fc->collisions;
+	}
+	if (*r.c_failed > 0)
+		status = msg_worse(status, EX_PARTIAL);
+	if (r.errf != NULL) {
+		if (fclose(r.errf) != 0 || r.err_failed) {
+			msg_err("--errors %s: write error", r.errpath);
+			status = msg_worse(status, EX_IO);
+		}
+	}
+	if (r.out_failed) {
+		msg_err("write error: stdout: %s", strerror(errno));
+		status = msg_worse(status, EX_IO);
+	}
+	status = msg_finish_stdout(status);
+	if (stats_finish(&r.st, statspath, status, &e) < 0) {
+		msg_err("%s", e.msg);
+		status = msg_worse(status, EX_IO);
+	}
+	flat_free(f);
+	if (r.jq != NULL)
+		jq_teardown(&r.jq);
+	free(jqtext);
+	buf_free(&r.enc);
+	buf_free(&r.jqout);
+	return status;
+}

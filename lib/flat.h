@@ -1,0 +1,79 @@
+/* flat: the ddbflat engine. Reads a byte stream of DynamoDB change data in
+ * any of the shapes AWS produces, and hands one flat JSON object per record
+ * to a sink.
+ *
+ * Framing: JSON values back to back (NDJSON, pretty-printed, concatenated,
+ * in any mix). A top-level array, or a top-level object whose "Records",
+ * "Items" or "records" member is an array, is streamed element by element,
+ * so memory stays bounded by the largest record (opts.max_record), not the
+ * largest document. After a syntax error the reader skips to the next line
+ * that starts with '{' or '['.
+ *
+ * Records: Kinesis Data Streams for DynamoDB records, DynamoDB Streams
+ * records (Lambda events, `aws dynamodbstreams get-records` v1/v2),
+ * `aws kinesis get-records` output (base64 Data), Firehose transformation
+ * events (base64 data), export lines {"Item":..}, incremental export lines
+ * {"Metadata":..,"Keys":..}, scan/query output {"Items":[..]} and bare
+ * items. See ddbflat(1) for the output contract.
+ *
+ * The engine owns its buffers and reuses them: once warmed up it allocates
+ * nothing per record. Pointers passed to sink callbacks are valid only
+ * during the call. */
+#ifndef FLAT_H
+#define FLAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum { FLAT_IMAGE_DEFAULT, FLAT_IMAGE_NEW, FLAT_IMAGE_OLD, FLAT_IMAGE_BOTH };
+
+struct flat_opts {
+	const char *sep;	/* nested-key separator, default "_" */
+	int numbers_string;	/* N as JSON strings */
+	int lists_index;	/* flatten L by index */
+	int image;		/* FLAT_IMAGE_* */
+	int no_meta;		/* drop _ddb_* columns */
+	size_t max_record;	/* cap on one record's bytes */
+};
+
+/* Sink. record(): one output line (with its '\n'), plus the raw input it
+ * came from; returns 0, 1 when the record failed downstream (already
+ * reported by the sink), or -1 to stop (output error). error(): a bad
+ * record; code is a short CamelCase word (BadNumber, Malformed, ...).
+ * warn(): a non-fatal note about a record. */
+struct flat_sink {
+	void *ctx;
+	int (*record)(void *ctx, const char *line, size_t len,
+	    const char *raw, size_t rawlen, uint64_t lineno);
+	void (*error)(void *ctx, uint64_t lineno, const char *code,
+	    const char *msg, const char *raw, size_t rawlen);
+	void (*warn)(void *ctx, uint64_t lineno, const char *msg);
+};
+
+typedef ssize_t (*flat_read_fn)(void *ctx, char *dst, size_t n);
+
+struct flat_counts {
+	uint64_t records_in, records_out, records_failed, bytes_in;
+	uint64_t collisions;
+};
+
+struct flat;
+
+struct flat *flat_new(const struct flat_opts *o, const struct flat_sink *s);
+void flat_free(struct flat *f);
+
+enum { FLAT_DONE = 0, FLAT_STOP = 1, FLAT_READ_ERR = -1, FLAT_SINK_ERR = -2 };
+
+/* Process one input to its end. strict: stop after the first bad record
+ * (returns FLAT_STOP). */
+int flat_run(struct flat *f, flat_read_fn rd, void *rdctx, int strict);
+const struct flat_counts *flat_counts(const struct flat *f);
+
+/* Normalise DynamoDB number text to a JSON number token (digits kept as
+ * given: "+5" -> "5", ".5" -> "0.5", "5." -> "5", "007" -> "7"). Returns
+ * the length written to dst (room for n + 2 bytes), or -1 if s is not a
+ * number. */
+int flat_number(const char *s, size_t n, char *dst);
+
+#endif

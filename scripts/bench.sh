@@ -70,11 +70,11 @@ gz_b=$(bytes "$gz")
 ten_b=$(bytes "$ten")
 
 # ---- measuring --------------------------------------------------------------
-# timed IN CMD...: run CMD <IN >/dev/null; sets secs, rss (KiB) and rc.
+# timed IN OUT CMD...: run CMD <IN >OUT; sets secs, rss (KiB) and rc.
 timed() {
-	in=$1; shift
+	in=$1 out=$2; shift 2
 	t0=$(date +%s%N)
-	/usr/bin/time -f %M -o "$tmp/rss" "$@" <"$in" >/dev/null 2>"$tmp/err"
+	/usr/bin/time -f %M -o "$tmp/rss" "$@" <"$in" >"$out" 2>"$tmp/err"
 	rc=$?
 	t1=$(date +%s%N)
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
@@ -84,12 +84,14 @@ timed() {
 		sed -n '1,5p' "$tmp/err" >&2
 	fi
 }
-# best IN CMD...: best of $runs; sets secs and rss of the best run.
+# best IN CMD...: best of $runs with output to /dev/null; sets secs and rss
+# of the best run.
 best() {
 	b_secs= b_rss=
 	i=0
+	in=$1; shift
 	while [ $i -lt "$runs" ]; do
-		timed "$@"
+		timed "$in" /dev/null "$@"
 		[ "$rc" -eq 0 ] || return 1
 		if [ -z "$b_secs" ] || awk -v a="$secs" -v b="$b_secs" 'BEGIN { exit !(a < b) }'; then
 			b_secs=$secs b_rss=$rss
@@ -98,7 +100,15 @@ best() {
 	done
 	secs=$b_secs rss=$b_rss
 }
-# rate NAME BYTES RECORDS: remember and print one result line.
+# lines_ok WHAT GOT WANT: a program that printed the wrong number of rows
+# must not get a rate.
+lines_ok() {
+	[ "$2" = "$3" ] && return 0
+	say "$1 printed $2 rows for $3 records"
+	status=1
+	return 1
+}
+# rate NAME BYTES RECORDS LABEL: remember and print one result line.
 rate() {
 	mbs=$(awk -v b="$2" -v s="$secs" 'BEGIN { printf "%.1f", b / s / 1e6 }')
 	rps=$(awk -v n="$3" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
@@ -113,12 +123,20 @@ ratio() {
 status=0
 printf 'ddblake bench: seed %s, corpus %s (%s records), subset %s (%s records)\n' \
 	"$seed" "$(basename "$kds")" "$kds_n" "$(basename "$sub")" "$sub_n"
+printf '%s, %s cores; %s, python3 %s + boto3 %s, node %s + @aws-sdk/util-dynamodb %s\n' \
+	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" "$(nproc)" \
+	"$(jq --version)" "$(/usr/bin/python3 -c 'import sys; print(sys.version.split()[0])')" \
+	"$(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)' 2>/dev/null)" \
+	"$(node --version 2>/dev/null)" \
+	"$(node -p 'require(process.argv[1]).version' \
+		"$top/scripts/node/node_modules/@aws-sdk/util-dynamodb/package.json" 2>/dev/null)"
 printf '%-34s %11s  %10s  %13s  %15s\n' program input time rate records
 mbs_flat= mbs_jv= mbs_jq= mbs_py= mbs_node=
 
 flat=$bin/ddbflat
 if [ -x "$flat" ]; then
-	if best "$kds" "$flat"; then
+	if best "$kds" "$flat" &&
+	   lines_ok ddbflat "$("$flat" <"$kds" | wc -l | tr -d ' ')" "$kds_n"; then
 		rss_big=$rss
 		rate flat "$kds_b" "$kds_n" "ddbflat (best of $runs)"
 	else
@@ -142,27 +160,37 @@ else
 	status=1
 fi
 
-timed "$sub" jq -c -f "$top/scripts/bench/ddb-flatten.jq"
-[ "$rc" -eq 0 ] && rate jq "$sub_b" "$sub_n" "jq -c (decode_ddb style)" || status=1
-timed "$sub" /usr/bin/python3 "$top/scripts/bench/boto3-flatten.py"
-[ "$rc" -eq 0 ] && rate py "$sub_b" "$sub_n" "python3 boto3 TypeDeserializer" || status=1
+# The slow ones write to a file so their rows can be counted afterwards
+# (16 MB into the page cache costs nothing next to their run time).
+rows=$tmp/rows
+slow() {
+	name=$1 label=$2; shift 2
+	timed "$sub" "$rows" "$@"
+	[ "$rc" -eq 0 ] && lines_ok "$label" "$(wc -l <"$rows" | tr -d ' ')" "$sub_n" &&
+		rate "$name" "$sub_b" "$sub_n" "$label" || status=1
+	rm -f "$rows"
+}
+slow jq "jq -c (decode_ddb style)" jq -c -f "$top/scripts/bench/ddb-flatten.jq"
+slow py "python3 boto3 TypeDeserializer" /usr/bin/python3 "$top/scripts/bench/boto3-flatten.py"
 if [ -d "$top/scripts/node/node_modules/@aws-sdk/util-dynamodb" ]; then
-	timed "$sub" node "$top/scripts/bench/node-flatten.js"
-	[ "$rc" -eq 0 ] && rate node "$sub_b" "$sub_n" "node @aws-sdk/util-dynamodb" || status=1
+	slow node "node @aws-sdk/util-dynamodb" node "$top/scripts/bench/node-flatten.js"
 else
 	say "no scripts/node/node_modules: run scripts/setup.sh"
 	status=1
 fi
 
 if [ -x "$flat" ]; then
-	best "$gr" "$flat" && rate gr "$gr_b" "$gr_n" "ddbflat get-records (base64)" || status=1
+	best "$gr" "$flat" &&
+		lines_ok "ddbflat get-records" "$("$flat" <"$gr" | wc -l | tr -d ' ')" "$gr_n" &&
+		rate gr "$gr_b" "$gr_n" "ddbflat get-records (base64)" || status=1
 	# gzip: rate in uncompressed bytes, the work done.
-	if best "$gz" "$flat"; then
+	if best "$gz" "$flat" &&
+	   lines_ok "ddbflat gzip" "$("$flat" <"$gz" | wc -l | tr -d ' ')" "$kds_n"; then
 		rate gz "$kds_b" "$kds_n" "ddbflat gzip ($(awk -v b="$gz_b" 'BEGIN { printf "%.0f", b / 1e6 }') MB .gz)"
 	else
 		status=1
 	fi
-	timed "$ten" "$flat"
+	timed "$ten" /dev/null "$flat"
 	rss_ten=$rss
 fi
 

@@ -50,9 +50,13 @@ cached() {
 	out=$1; shift
 	[ -s "$out" ] && return 0
 	say "generating $(basename "$out")"
-	"$@" >"$out.part" && mv "$out.part" "$out" || { rm -f "$out.part"; die "cannot make $out"; }
+	if ! "$@" >"$out.part" || ! mv "$out.part" "$out"; then
+		rm -f "$out.part"
+		die "cannot make $out"
+	fi
 }
 # The first whole lines making up at most SIZE bytes of the corpus.
+# shellcheck disable=SC2317 # called through cached
 head_lines() { head -c "$1" "$kds" | sed '$d'; }
 
 cached "$kds" "$gen" --seed "$seed" --bytes "$size"
@@ -87,7 +91,7 @@ timed() {
 # best IN CMD...: best of $runs with output to /dev/null; sets secs and rss
 # of the best run.
 best() {
-	b_secs= b_rss=
+	b_secs='' b_rss=
 	i=0
 	in=$1; shift
 	while [ $i -lt "$runs" ]; do
@@ -131,7 +135,7 @@ printf '%s, %s cores; %s, python3 %s + boto3 %s, node %s + @aws-sdk/util-dynamod
 	"$(node -p 'require(process.argv[1]).version' \
 		"$top/scripts/node/node_modules/@aws-sdk/util-dynamodb/package.json" 2>/dev/null)"
 printf '%-34s %11s  %10s  %13s  %15s\n' program input time rate records
-mbs_flat= mbs_jv= mbs_jq= mbs_py= mbs_node=
+mbs_flat='' mbs_jv='' mbs_jq='' mbs_py='' mbs_node=
 
 flat=$bin/ddbflat
 if [ -x "$flat" ]; then

@@ -70,6 +70,19 @@ print("same digits; 38-digit literal seen %d times" % big)
 	run -0 ref corpus.json rows-gr.json
 }
 
+@test "get-records rows carry sequence number and arrival time, CLI v1 and v2" {
+	for form in "--cli 1" "--cli 2 --utc-offset=-07:00"; do
+		# shellcheck disable=SC2086 # two words on purpose
+		"$TOP/scripts/gen-corpus" --records 3000 --seed 42 --unique-ids \
+			--format getrecords --per-doc 700 $form -o getrecords.json
+		ddbflat --numbers=string getrecords.json >rows.json
+		run -0 /usr/bin/python3 "$TOP/tests/lib/ddbflat-kinesis-meta.py" \
+			getrecords.json rows.json
+		assert_output "3000 rows carry their Kinesis sequence number and arrival time"
+		run -0 ref --meta corpus.json rows.json
+	done
+}
+
 @test "gzip input gives the same rows as plain input" {
 	gzip -c corpus.json >corpus.json.gz
 	ddbflat --no-meta --numbers=string corpus.json >rows.json

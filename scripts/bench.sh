@@ -39,11 +39,17 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddblake-bench.XXXXXX") || exit 4
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # ---- inputs (cached) --------------------------------------------------------
-kds=$dir/kds-s$seed-$size.json
-gr=$dir/getrecords-s$seed-$size.json
+# Names carry the seed, the size and a hash of the generator, so a changed
+# generator regenerates; files of an older generator are removed.
+ver=g$(md5sum <"$gen" | cut -c1-8)
+for f in "$dir"/kds-s*-g*.json* "$dir"/getrecords-s*-g*.json; do
+	case $f in *"-$ver".*|*"-$ver-"*) ;; *) [ -f "$f" ] && rm -f "$f" ;; esac
+done
+kds=$dir/kds-s$seed-$size-$ver.json
+gr=$dir/getrecords-s$seed-$size-$ver.json
 gz=$kds.gz
-sub=$dir/kds-s$seed-$size-first$subset.json
-ten=$dir/kds-s$seed-$size-first10M.json
+sub=$dir/kds-s$seed-$size-$ver-first$subset.json
+ten=$dir/kds-s$seed-$size-$ver-first10M.json
 
 # Write through a temporary name so an interrupted run leaves no half file.
 cached() {

@@ -1357,7 +1357,11 @@ flat_run(struct flat *f, flat_read_fn rd, void *ctx, int strict)
 			if (st == ST_RESYNC) {
 				const char *nl;
 
-				if (bol && (c == '{' || c == '[')) {
+				/* Resume at the next line that does not
+				 * continue a pretty-printed value. */
+				if (bol && c != ' ' && c != '\t' && c != '\r' &&
+				    c != '\n' && c != '}' && c != ']' &&
+				    c != ',') {
 					st = ST_TOP;
 					break;
 				}
@@ -1556,6 +1560,16 @@ flat_run(struct flat *f, flat_read_fn rd, void *ctx, int strict)
 			st = ST_REST;
 			break;
 		default:
+			if (jr.end > f->o.max_record) {
+				snprintf(msg, sizeof msg, "record larger than "
+				    "--max-record (%zu bytes)", f->o.max_record);
+				report_raw(f, f->line, "TooLarge", msg, f->pos,
+				    f->pos + jr.end);
+				st = st == ST_ELEM ? ST_ELEM_NEXT : ST_TOP;
+				if (strict)
+					return FLAT_STOP;
+				break;
+			}
 			r = unit(f, f->win.p + f->pos, jr.end,
 			    st == ST_ELEM ? hint : HINT_NONE, f->line);
 			if (r < 0)

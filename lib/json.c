@@ -241,6 +241,12 @@ scan_string(const char *p, size_t len, size_t *ip, struct json_tok *t,
 				return S_ERR;
 			}
 			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if ((i + 6 < len && p[i + 6] != '\\') ||
+				    (i + 7 < len && p[i + 7] != 'u')) {
+					*why = "lone high surrogate in \\u escape";
+					*at = i;
+					return S_ERR;
+				}
 				if (i + 12 > len)
 					return S_MORE;
 				if (p[i + 6] != '\\' || p[i + 7] != 'u' ||

@@ -1,0 +1,398 @@
+#!/usr/bin/env bats
+# ddbflat: input shapes, types, options and bad input. Golden files in
+# tests/data/ddbflat/*.out were checked by hand against the AWS examples
+# they come from (see ../shared/reference/aws-formats.md).
+
+load lib/common
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	D="$DATA/ddbflat"
+}
+
+golden() {
+	run -0 --separate-stderr ddbflat "$D/$1"
+	assert_output "$(cat "$D/${2:-${1%%.json*}}.out")"
+	[ -z "$stderr" ]
+}
+
+# ---- input shapes --------------------------------------------------------
+
+@test "kinesis for dynamodb record, microsecond timestamp, all types" {
+	golden kds-all-types.json
+	assert_output --partial '"_ddb_ts":"2024-06-25T20:38:10.250647Z"'
+	assert_output --partial '"number set":[0,1]'
+	assert_output --partial '"boolean":false'
+}
+
+@test "kinesis for dynamodb record, millisecond timestamp without precision field, raw UTF-8, no final newline" {
+	golden kds-ms-businfo.json
+	assert_output --partial '"_ddb_ts":"2022-04-17T02:35:05.269Z"'
+	assert_output --partial '"PlateNo":"경기75자7005"'
+}
+
+@test "dynamodb streams lambda event, pretty-printed, table from the ARN" {
+	golden streams-lambda.json
+	assert_line --index 2 --partial '"_ddb_op":"REMOVE"'
+	assert_line --index 2 --partial '"Message":"This item has changed"'
+	assert_output --partial '"_ddb_table":"ExampleTableWithStream"'
+}
+
+@test "TTL expiry REMOVE is flagged, an ordinary REMOVE is not" {
+	golden streams-ttl-remove.json
+	assert_output --partial '"_ddb_ttl":true'
+	run -0 ddbflat "$D/streams-lambda.json"
+	assert_line --index 2 --partial '"_ddb_ttl":false'
+}
+
+@test "aws dynamodbstreams get-records, CLI v1 (epoch float seconds)" {
+	golden streams-cli-v1.json
+	assert_output --partial '"_ddb_ts":"2019-10-23T16:43:48Z"'
+}
+
+@test "aws dynamodbstreams get-records, CLI v2 (ISO-8601 with offset, PrincipalId/Type)" {
+	golden streams-cli-v2.json
+	assert_line --index 0 --partial '"_ddb_ts":"2019-10-23T16:43:48Z"'
+	assert_line --index 1 --partial '"_ddb_ts":"2019-10-23T16:50:01.261Z","_ddb_ttl":true'
+}
+
+@test "aws kinesis get-records CLI v1: base64 Data, sequence number, arrival time" {
+	golden kinesis-get-records-v1.json
+	assert_line --index 0 --partial '"_ddb_seq":"49642650476690467334495639799144299020426020544120356866"'
+	assert_line --index 0 --partial '"_ddb_arrival":"2023-07-15T02:45:48.261Z"'
+}
+
+@test "aws kinesis get-records CLI v2: empty response then ISO arrival time" {
+	golden kinesis-get-records-v2.json
+	assert_output --partial '"_ddb_arrival":"2026-01-26T21:32:45Z"'
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "empty get-records response gives no output and success" {
+	echo '{"Records":[],"MillisBehindLatest":80742000}' >empty.json
+	run -0 --separate-stderr ddbflat empty.json
+	assert_output ""
+}
+
+@test "firehose transformation event: base64 data and arrival time in ms" {
+	golden firehose-event.json
+	assert_output --partial '"_ddb_arrival":"2022-04-17T02:35:05.387Z"'
+}
+
+@test "full export data file, gzip detected by magic bytes, empty sibling file" {
+	run -0 --separate-stderr ddbflat "$D/export-full.json.gz" "$D/export-empty.json.gz"
+	assert_output "$(cat "$D/export-full.out")"
+	assert_line --index 0 --partial '"InPublication":false'
+}
+
+@test "incremental export: op inferred, WriteTimestampMicros as {N}, number or string" {
+	golden export-incremental.json
+	assert_line --index 0 --partial '"_ddb_op":"INSERT","_ddb_ts":"2023-03-29T17:09:24.000000Z"'
+	assert_line --index 1 --partial '"_ddb_op":"MODIFY"'
+	assert_line --index 2 --partial '"_ddb_op":"REMOVE"'
+}
+
+@test "aws dynamodb scan output streams its Items" {
+	golden scan.json
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "the AWS blog's 864732 Adam Architect -> Senior Architect pair" {
+	golden blog-pair.json
+	assert_line --index 1 --partial '"_ddb_op":"MODIFY"'
+	assert_line --index 1 --partial '"Designation":"Senior Architect"'
+}
+
+@test "NDJSON, pretty-printed, concatenated and arrays mixed in one stream" {
+	{
+		cat "$D/blog-pair.json"
+		cat "$D/streams-lambda.json"
+		printf '%s' "$(cat "$D/kds-ms-businfo.json")"
+		cat "$D/scan.json"
+		printf '[%s,%s]\n' "$(sed -n 1p "$D/blog-pair.json")" "$(sed -n 2p "$D/blog-pair.json")"
+	} >mix.json
+	run -0 ddbflat mix.json
+	[ "${#lines[@]}" -eq 10 ]
+	assert_json_lines <(ddbflat mix.json)
+}
+
+@test "stdin by default and as -" {
+	run -0 bash -c "ddbflat < '$D/blog-pair.json'"
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 bash -c "cat '$D/scan.json' | ddbflat - '$D/blog-pair.json'"
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "a multi-member gzip stream (cat a.gz b.gz) is read whole" {
+	cat "$D/export-full.json.gz" "$D/export-full.json.gz" >two.gz
+	run -0 ddbflat two.gz
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "a scan document far larger than --max-record streams in bounded memory" {
+	python3 -c '
+import json
+items = ({"id": {"S": "k%06d" % i}, "n": {"N": str(i)}, "pad": {"S": "x" * 100}} for i in range(100000))
+print(json.dumps({"Count": 100000, "Items": list(items), "ScannedCount": 100000}))' >scan-big.json
+	[ "$(stat -c %s scan-big.json)" -gt 10000000 ]
+	run -0 ddbflat --max-record 64K --no-meta scan-big.json
+	[ "${#lines[@]}" -eq 100000 ]
+	assert_line --index 99999 --partial '"n":99999'
+}
+
+# ---- types and output options ----------------------------------------------
+
+@test "38-digit numbers survive digit for digit; --numbers=string quotes them" {
+	run -0 ddbflat "$D/types-edge.json"
+	assert_output --partial '"big":12345678901234567890123456789012345678,'
+	assert_output --partial '"frac":123456789012345678901234567890123456.78,'
+	assert_output --partial '"tiny":1E-130,'
+	assert_output --partial '"huge":9.9999999999999999999999999999999999999E+125,'
+	run -0 ddbflat --numbers=string "$D/types-edge.json"
+	assert_output --partial '"big":"12345678901234567890123456789012345678"'
+	assert_output --partial '"nested":[["1",["2","3"]]'
+	# python's decimal reads the same digits back
+	run -0 python3 -c '
+import json, sys, decimal
+r = json.loads(sys.stdin.read(), parse_float=decimal.Decimal, parse_int=decimal.Decimal)
+assert r["big"] == decimal.Decimal("12345678901234567890123456789012345678"), r["big"]
+assert r["frac"] == decimal.Decimal("123456789012345678901234567890123456.78")
+print("ok")' < <(ddbflat "$D/types-edge.json")
+}
+
+@test "non-JSON number forms are normalised without changing a digit" {
+	printf '%s\n' '{"a":{"N":"+5"},"b":{"N":".5"},"c":{"N":"5."},"d":{"N":"007"},"e":{"N":"-00.10e+3"}}' >n.json
+	run -0 ddbflat n.json
+	assert_output '{"a":5,"b":0.5,"c":5,"d":7,"e":-0.10e+3}'
+}
+
+@test "BOOL false and NULL are kept, empty S/B/L/M too" {
+	run -0 ddbflat "$D/types-edge.json"
+	assert_output --partial '"empty":"","emptyL":[],"emptyM":{}'
+	assert_output --partial '"emptyB":""'
+	run -0 ddbflat "$D/kds-all-types.json"
+	assert_output --partial '"null":null'
+	assert_output --partial '"boolean":false'
+}
+
+@test "maps flatten with the separator; lists stay arrays or flatten by index" {
+	echo '{"m":{"M":{"a":{"M":{"b":{"N":"1"}}},"c":{"L":[{"S":"x"},{"M":{"d":{"BOOL":true}}}]}}}}' >m.json
+	run -0 ddbflat m.json
+	assert_output '{"m_a_b":1,"m_c":["x",{"d":true}]}'
+	run -0 ddbflat --lists=index m.json
+	assert_output '{"m_a_b":1,"m_c_0":"x","m_c_1_d":true}'
+	run -0 ddbflat --separator . m.json
+	assert_output '{"m.a.b":1,"m.c":["x",{"d":true}]}'
+}
+
+@test "key collisions never drop a value: the literal name wins, the other gets a suffix" {
+	echo '{"a":{"M":{"b":{"S":"nested"}}},"a_b":{"S":"literal"},"a_b_2":{"S":"taken"}}' >c.json
+	run -0 --separate-stderr ddbflat c.json
+	assert_output '{"a_b_3":"nested","a_b":"literal","a_b_2":"taken"}'
+	[[ "$stderr" == *'warning: c.json:1: key collision: "a_b" renamed to "a_b_3"'* ]]
+	# the same regardless of attribute order
+	echo '{"a_b":{"S":"literal"},"a":{"M":{"b":{"S":"nested"}}}}' >c2.json
+	run -0 --separate-stderr ddbflat c2.json
+	assert_output '{"a_b":"literal","a_b_2":"nested"}'
+}
+
+@test "metadata columns win over an attribute with the same name" {
+	echo '{"awsRegion":"us-east-1","eventID":"x1","eventName":"INSERT","tableName":"t","dynamodb":{"ApproximateCreationDateTime":1700000000000,"NewImage":{"_ddb_op":{"S":"mine"},"k":{"S":"v"}}}}' >meta.json
+	run -0 ddbflat meta.json
+	assert_output --partial '"_ddb_op":"INSERT"'
+	assert_output --partial '"_ddb_op_2":"mine"'
+	run -0 ddbflat --no-meta meta.json
+	assert_output '{"_ddb_op":"mine","k":"v"}'
+}
+
+@test "--image: default new for MODIFY and old for REMOVE; old, new, both" {
+	run -0 ddbflat --no-meta "$D/streams-lambda.json"
+	assert_line --index 1 '{"Message":"This item has changed","Id":101}'
+	assert_line --index 2 '{"Message":"This item has changed","Id":101}'
+	run -0 ddbflat --no-meta --image=old "$D/streams-lambda.json"
+	assert_line --index 0 '{"Id":101}'
+	assert_line --index 1 '{"Message":"New item!","Id":101}'
+	run -0 ddbflat --no-meta --image=new "$D/streams-lambda.json"
+	assert_line --index 2 '{"Id":101}'
+	run -0 ddbflat --no-meta --image=both "$D/streams-lambda.json"
+	assert_line --index 1 '{"Message":"This item has changed","Id":101,"_old_Message":"New item!","_old_Id":101}'
+	assert_line --index 2 '{"Id":101,"_old_Message":"This item has changed","_old_Id":101}'
+}
+
+@test "--no-meta drops every _ddb_ column" {
+	run -0 ddbflat --no-meta "$D/kinesis-get-records-v1.json"
+	refute_output --partial '_ddb_'
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+# ---- jq ------------------------------------------------------------------
+
+@test "--jq transforms, filters and multiplies records" {
+	run -0 ddbflat --jq 'select(._ddb_op == "MODIFY") | {id, Designation}' "$D/blog-pair.json"
+	assert_output '{"id":"864732","Designation":"Senior Architect"}'
+	run -0 ddbflat --no-meta --jq '., .' "$D/scan.json"
+	[ "${#lines[@]}" -eq 4 ]
+	echo '{id: .id, was: ._ddb_op}' >prog.jq
+	run -0 ddbflat --jq-file prog.jq "$D/blog-pair.json"
+	assert_line --index 1 '{"id":"864732","was":"MODIFY"}'
+}
+
+@test "--jq: a run-time error fails that record only; a bad program is a usage error" {
+	run -1 --separate-stderr ddbflat --errors err.json --jq 'if .Id == 101 and ._ddb_op == "MODIFY" then error("boom") else {Id} end' "$D/streams-lambda.json"
+	[ "${#lines[@]}" -eq 2 ]
+	# the MODIFY element starts on the line before its "eventID": "2"
+	n=$(($(grep -n '"eventID": "2"' "$D/streams-lambda.json" | cut -d: -f1) - 1))
+	[[ "$stderr" == *"streams-lambda.json:$n: jq: boom"* ]]
+	run -0 jq -r .errorCode err.json
+	assert_output JqError
+	run -2 --separate-stderr ddbflat --jq '{{{' "$D/scan.json"
+	[[ "$stderr" == *"ddbflat: --jq:"* ]]
+	run -1 --separate-stderr ddbflat --jq '1' "$D/scan.json"
+	[[ "$stderr" == *"jq program produced number, not an object"* ]]
+}
+
+@test "--jq goes through libjq doubles: big numbers round unless --numbers=string" {
+	run -0 ddbflat --no-meta --jq '{big}' "$D/types-edge.json"
+	refute_output '{"big":12345678901234567890123456789012345678}'
+	run -0 ddbflat --no-meta --numbers=string --jq '{big}' "$D/types-edge.json"
+	assert_output '{"big":"12345678901234567890123456789012345678"}'
+}
+
+# ---- bad input -------------------------------------------------------------
+
+@test "bad records: one message each with file and line, good records flow, exit 1" {
+	{
+		sed -n 1p "$D/blog-pair.json"          # 1 good
+		echo '{"Item":{"a":{"S":"x"}'          # 2 truncated
+		echo '{"Item":{"a":{"N":5}}}'          # 3 wrong value type
+		echo '{"Item":{"a":{"N":"12abc"}}}'    # 4 invalid number text
+		echo '{"Item":{"a":{"Q":"x"}}}'        # 5 unknown type tag
+		printf '{"Item":{"a":{"S":"\xff\xfe"}}}\n'  # 6 invalid UTF-8
+		echo '{"Records":[{"SequenceNumber":"1","Data":"%%%notbase64"}]}'  # 7
+		printf '{"Item":{"a":{"S":"x\0y"}}}\n' # 8 NUL byte
+		echo 'not json at all'                 # 9
+		sed -n 2p "$D/blog-pair.json"          # 10 good
+	} >bad.json
+	run -1 --separate-stderr ddbflat --errors err.json bad.json
+	[ "${#lines[@]}" -eq 2 ]
+	assert_line --index 1 --partial '"Designation":"Senior Architect"'
+	e=$stderr
+	[[ "$e" == *"ddbflat: bad.json:2: malformed JSON: record not terminated before line 3"* ]]
+	[[ "$e" == *"ddbflat: bad.json:3: attribute a: N value must be a string, not a JSON number"* ]]
+	[[ "$e" == *'ddbflat: bad.json:4: attribute a: invalid number "12abc"'* ]]
+	[[ "$e" == *'ddbflat: bad.json:5: attribute a: unknown type tag "Q"'* ]]
+	[[ "$e" == *"ddbflat: bad.json:6: malformed JSON: invalid UTF-8 in string"* ]]
+	[[ "$e" == *"ddbflat: bad.json:7: Kinesis Data: invalid base64"* ]]
+	[[ "$e" == *"ddbflat: bad.json:8: malformed JSON: NUL byte in string"* ]]
+	[[ "$e" == *"ddbflat: bad.json:9: malformed JSON: invalid literal"* ]]
+	[ "$(grep -c '^ddbflat: bad.json:' <<<"$e")" -eq 8 ]
+	run -0 jq -s length err.json
+	assert_output 8
+	run -0 jq -r .line err.json
+	assert_output "$(printf '%s\n' 2 3 4 5 6 7 8 9)"
+}
+
+@test "the errors file keeps each bad record's raw bytes for replay" {
+	printf '%s\n' '{"Item":{"a":{"N":"1.2.3"}}}' '{"Item":{"ok":{"S":"y"}}}' >in.json
+	run -1 ddbflat --errors err.json in.json
+	run -0 jq -r '[.errorCode, .source, .line, .errorMessage] | @tsv' err.json
+	assert_output "$(printf 'BadNumber\tin.json\t1\tattribute a: invalid number "1.2.3"')"
+	run -0 bash -c "jq -r .rawData err.json | base64 -d"
+	assert_output '{"Item":{"a":{"N":"1.2.3"}}}'
+	# fix and replay
+	jq -r .rawData err.json | base64 -d | sed 's/1.2.3/1.23/' >fixed.json
+	run -0 ddbflat fixed.json
+	assert_output '{"a":1.23}'
+}
+
+@test "absurd nesting depth is an error, not a crash" {
+	python3 -c 'print("{\"Item\":{\"a\":" + "{\"M\":{\"b\":" * 200 + "{\"S\":\"x\"}" + "}}" * 200 + "}}")' >deep.json
+	sed -n 1p "$DATA/ddbflat/blog-pair.json" >>deep.json
+	run -1 --separate-stderr ddbflat deep.json
+	[[ "$stderr" == *"deep.json:1: malformed JSON: nesting too deep"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "a record over --max-record is an error, and the next record is read" {
+	python3 -c 'print("{\"Item\":{\"a\":{\"S\":\"" + "x" * 300000 + "\"}}}")' >long.json
+	echo '{"Item":{"b":{"S":"after"}}}' >>long.json
+	run -1 --separate-stderr ddbflat --max-record 64K long.json
+	[[ "$stderr" == *"long.json:1: record larger than --max-record (65536 bytes)"* ]]
+	assert_output '{"b":"after"}'
+	run -0 ddbflat long.json
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "a truncated document at end of input is reported" {
+	head -c 300 "$D/streams-lambda.json" >trunc.json
+	run -1 --separate-stderr ddbflat trunc.json
+	[[ "$stderr" == *"trunc.json:"*"truncated"* ]]
+}
+
+@test "a corrupt or truncated gzip file: records before the damage flow, exit 1" {
+	python3 -c '
+import gzip
+lines = "".join("{\"Item\":{\"n\":{\"N\":\"%d\"}}}\n" % i for i in range(20000))
+open("big.gz", "wb").write(gzip.compress(lines.encode()))'
+	head -c 20000 big.gz >cut.gz
+	run -1 --separate-stderr ddbflat cut.gz
+	[[ "$stderr" == *"cut.gz: unexpected end of gzip data (truncated file)"* ]]
+	[ "${#lines[@]}" -gt 100 ]
+	assert_line --index 0 '{"n":0}'
+}
+
+@test "--strict stops at the first bad record with exit 3" {
+	printf '%s\n' '{"Item":{"a":{"S":"1"}}}' '{"Item":{"a":{"Q":"2"}}}' '{"Item":{"a":{"S":"3"}}}' >s.json
+	run -3 --separate-stderr ddbflat --strict s.json
+	assert_output '{"a":"1"}'
+	[[ "$stderr" == *"s.json:2: attribute a: unknown type tag"* ]]
+}
+
+@test "a missing input file is reported and the others are still read" {
+	run -1 --separate-stderr ddbflat nope.json "$D/scan.json"
+	[[ "$stderr" == *"ddbflat: nope.json: No such file or directory"* ]]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "unrecognised shapes are errors" {
+	printf '%s\n' '42' '"x"' '{"foo":"bar"}' >u.json
+	run -1 --separate-stderr ddbflat u.json
+	[ "$(grep -c 'u.json:' <<<"$stderr")" -eq 3 ]
+	[[ "$stderr" == *"u.json:3: unrecognised record"* ]]
+}
+
+# ---- interface ---------------------------------------------------------------
+
+@test "writing to a full disk fails with exit 4 and a message" {
+	run -4 --separate-stderr bash -c "ddbflat '$D/kinesis-get-records-v1.json' > /dev/full"
+	[[ "$stderr" == *"ddbflat: write error: stdout: No space left on device"* ]]
+}
+
+@test "--stats writes honest counters: in = out + failed" {
+	printf '%s\n' '{"Item":{"a":{"S":"1"}}}' '{"Item":{"a":{"Q":"2"}}}' '{"Item":{"a":{"S":"3"}}}' >s.json
+	run -1 ddbflat --stats st.json s.json "$D/scan.json"
+	run -0 jq -r '"\(.records_in) \(.records_out) \(.records_failed) \(.lines_out) \(.exit)"' st.json
+	assert_output "5 4 1 4 1"
+}
+
+@test "--progress=always prints a status line on stderr" {
+	run -0 --separate-stderr ddbflat --progress=always "$D/scan.json"
+	[[ "$stderr" == *"ddbflat: 2 records_in, 2 records_out, 0 records_failed"* ]]
+}
+
+@test "--help and --version exit 0; usage errors exit 2 with a pointer to --help" {
+	run -0 ddbflat --help
+	assert_line --index 0 "usage: ddbflat [options] [FILE...]"
+	run -0 ddbflat --version
+	assert_output --regexp '^ddbflat [0-9]+\.[0-9]+\.[0-9]+$'
+	run -2 --separate-stderr ddbflat --image=sideways
+	[[ "$stderr" == *"--image: expected auto, new, old or both, not 'sideways'"* ]]
+	[[ "$stderr" == *"try 'ddbflat --help'"* ]]
+	run -2 --separate-stderr ddbflat --bogus
+	run -2 --separate-stderr ddbflat --jq . --jq-file x
+	run -2 --separate-stderr ddbflat --max-record 12Q
+}
+
+@test "closing stdout early (| head) ends quietly" {
+	run -0 bash -c "set -o pipefail; yes \"\$(sed -n 1p '$D/blog-pair.json')\" | head -100000 | ddbflat | head -1 >/dev/null; echo \${PIPESTATUS[3]}"
+}

@@ -7,11 +7,7 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-	bats_load_library bats-support
-	bats_load_library bats-assert
-	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-	PATH="$DDBLAKE_BIN:$PATH"
-	[ -x "$DDBLAKE_BIN/ddbflat" ] || skip "ddbflat is not built in $DDBLAKE_BIN"
+	load lib/common
 	cd "$BATS_TEST_TMPDIR"
 	# 3000 records: every type and number form occurs many times.
 	"$TOP/scripts/gen-corpus" --records 3000 --seed 42 --unique-ids -o corpus.json

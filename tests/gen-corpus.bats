@@ -5,10 +5,7 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-	bats_load_library bats-support
-	bats_load_library bats-assert
-	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-	PATH="$DDBLAKE_BIN:$PATH"
+	load lib/common
 	GEN=$TOP/scripts/gen-corpus
 	cd "$BATS_TEST_TMPDIR"
 }

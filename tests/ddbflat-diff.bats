@@ -101,6 +101,14 @@ print("same digits; 38-digit literal seen %d times" % big)
 	assert_output --partial "row $n ("
 	assert_output --partial "number value differs"
 
+	# A number inside a map inside a list ("items": [{"qty": ...}]).
+	n=$(grep -n -m1 '"qty":"' rows.json | cut -d: -f1)
+	perl -pe 'if ($. == '"$n"') { s/"qty":"(\d+)"/"\"qty\":\"" . ($1 + 1) . "\""/e }' \
+		rows.json >bad-nested.json
+	run -1 cmp -s rows.json bad-nested.json
+	run -1 ref corpus.json bad-nested.json
+	assert_output --regexp "^row $n \\(.*\\): \"[a-z]+\"\\[[0-9]+\\]\"qty\": ddbflat \"[0-9]+\", reference \"[0-9]+\"$"
+
 	# A false turned true on row 5.
 	perl -pe 'if ($. == 5) { s/:\s*false/:true/ }' rows.json >bad-bool.json
 	run -1 ref corpus.json bad-bool.json

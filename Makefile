@@ -116,8 +116,8 @@ fuzz: ## libFuzzer on the ddbflat parser for FUZZ_TIME seconds
 	build-fuzz/fuzz_ddbflat -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 		-rss_limit_mb=1024 -timeout=10 build-fuzz/corpus
 
-demo: ## the main job end to end on a local default
-	scripts/demo.sh
+demo: setup all ## the main job end to end on a local default
+	DDBLAKE_BIN=$(CURDIR)/$(B) scripts/demo.sh
 
 clean: ## remove build directories
 	rm -rf build build-asan build-ubsan build-fuzz

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jq.h>
 
@@ -20,6 +21,7 @@
 #include "util.h"
 
 #define SYNOPSIS "ddbflat [options] [FILE...]"
+#define OBUF_SIZE (128 * 1024)
 
 enum { OPT_MAX_RECORD = 256, OPT_PROGRESS, OPT_STATS, OPT_LINE_BUFFERED };
 
@@ -49,6 +51,7 @@ struct run {
 	const char *errpath;
 	jq_state *jq;
 	int line_buffered;
+	struct buf obuf;	/* whole lines only: see flush_out() */
 	int out_failed, err_failed;
 	struct buf enc;		/* base64 of raw input for the error file */
 	struct buf jqout;
@@ -90,13 +93,14 @@ usage(void)
 static void
 put_json_string(FILE *f, const char *s, size_t n)
 {
-	char tmp[512];
-	size_t i, k;
+	char tmp[6 * 80];
+	size_t i, k, m;
 
 	fputc('"', f);
 	for (i = 0; i < n; i += k) {
 		k = n - i < 80 ? n - i : 80;
-		fwrite(tmp, 1, json_escape(s + i, k, tmp), f);
+		m = json_escape(s + i, k, tmp);
+		fwrite(tmp, 1, m, f);
 	}
 	fputc('"', f);
 }
@@ -140,12 +144,52 @@ on_warn(void *ctx, uint64_t line, const char *msg)
 }
 
 static int
-emit(struct run *r, const char *s, size_t n)
+write_all(int fd, const char *s, size_t n)
 {
-	if (fwrite_unlocked(s, 1, n, stdout) != n ||
-	    (r->line_buffered && fflush(stdout) != 0)) {
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, s, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		s += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Output goes out in write(2) calls that hold whole lines only, so several
+ * ddbflat processes appending to one file (xargs -P ... > file) never cut
+ * each other's records. */
+static int
+flush_out(struct run *r)
+{
+	if (r->obuf.len == 0)
+		return 0;
+	if (write_all(1, r->obuf.p, r->obuf.len) < 0) {
 		r->out_failed = 1;
 		return -1;
+	}
+	r->obuf.len = 0;
+	return 0;
+}
+
+static int
+emit(struct run *r, const char *s, size_t n)
+{
+	if (r->obuf.len + n > OBUF_SIZE && flush_out(r) < 0)
+		return -1;
+	if (n > OBUF_SIZE) {
+		if (write_all(1, s, n) < 0) {
+			r->out_failed = 1;
+			return -1;
+		}
+	} else {
+		buf_add(&r->obuf, s, n);
+		if (r->line_buffered && flush_out(r) < 0)
+			return -1;
 	}
 	(*r->c_lines)++;
 	return 0;
@@ -398,7 +442,8 @@ main(int argc, char **argv)
 			msg_die(EX_IO, "--errors %s: %s", r.errpath,
 			    strerror(errno));
 	}
-	setvbuf(stdout, NULL, _IOFBF, 1 << 17);
+	buf_init(&r.obuf, 0);
+	buf_grow(&r.obuf, OBUF_SIZE);
 	buf_init(&r.enc, 0);
 	buf_init(&r.jqout, 0);
 
@@ -454,6 +499,7 @@ main(int argc, char **argv)
 			status = msg_worse(status, EX_IO);
 		}
 	}
+	flush_out(&r);
 	if (r.out_failed) {
 		msg_err("write error: stdout: %s", strerror(errno));
 		status = msg_worse(status, EX_IO);
@@ -469,5 +515,6 @@ main(int argc, char **argv)
 	free(jqtext);
 	buf_free(&r.enc);
 	buf_free(&r.jqout);
+	buf_free(&r.obuf);
 	return status;
 }

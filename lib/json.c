@@ -38,8 +38,6 @@ push(struct json_toks *ts, uint8_t type, size_t start)
 		grow(ts);
 	t = &ts->t[ts->n];
 	t->start = (uint32_t)start;
-	t->end = 0;
-	t->n = 0;
 	t->type = type;
 	t->flags = 0;
 	ts->n++;

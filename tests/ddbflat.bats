@@ -396,3 +396,35 @@ open("big.gz", "wb").write(gzip.compress(lines.encode()))'
 @test "closing stdout early (| head) ends quietly" {
 	run -0 bash -c "set -o pipefail; yes \"\$(sed -n 1p '$D/blog-pair.json')\" | head -100000 | ddbflat | head -1 >/dev/null; echo \${PIPESTATUS[3]}"
 }
+
+# ---- the man page's EXAMPLES ------------------------------------------------
+
+@test "man EXAMPLES: an export's data files on both cores, bad records kept" {
+	mkdir -p AWSDynamoDB/01234567890123-a1b2c3d4/data
+	for i in 1 2 3 4 5; do
+		cp "$D/export-full.json.gz" "AWSDynamoDB/01234567890123-a1b2c3d4/data/part$i.json.gz"
+	done
+	cp "$D/export-empty.json.gz" AWSDynamoDB/01234567890123-a1b2c3d4/data/empty.json.gz
+	run -0 bash -c 'ls AWSDynamoDB/*/data/*.json.gz | xargs -P 2 -n 8 ddbflat -e errors.json > items.json'
+	[ "$(wc -l < items.json)" -eq 10 ]
+	assert_json_lines items.json
+	[ ! -s errors.json ]
+}
+
+@test "man EXAMPLES: numbers as strings, lists by index, dot separator" {
+	run -0 ddbflat -n string -l index -s . "$D/types-edge.json"
+	assert_output --partial '"nested.0.0":"1","nested.0.1":["2","3"],"nested.1.x":true,"nested.1.y":null,"nested.2":["AQ=="]'
+}
+
+@test "parallel ddbflat processes appending to one file never cut a record" {
+	line=$(sed -n 1p "$D/kds-all-types.json")
+	for i in 1 2 3 4; do
+		yes "$line" | head -20000 >"in$i.json"
+	done
+	run -0 bash -c 'ls in*.json | xargs -P 4 -n 1 ddbflat > out.json'
+	[ "$(wc -l < out.json)" -eq 80000 ]
+	# every line parses on its own: none was split by another writer
+	run -0 bash -c "jq -c . out.json | wc -l"
+	assert_output 80000
+	[ "$(sort -u out.json | wc -l)" -eq 1 ]
+}

@@ -20,6 +20,11 @@ fi
 i=0
 for f in "$@"; do
 	[ -e "$f" ] || continue
+	case $f in
+	*.bats) ;;
+	*.d | *.o) continue ;;
+	*) [ -x "$f" ] || continue ;;
+	esac
 	i=$((i + 1))
 	printf '%s\n' "$f" >"$logs/$i.name"
 done

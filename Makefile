@@ -86,7 +86,7 @@ uninstall: ## remove what install put there
 	for m in $(MANS); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
-bench: setup all ## throughput against baselines measured in the same run
+bench: setup all $(HELPERS) ## throughput against baselines measured in the same run
 	DDBLAKE_BIN=$(CURDIR)/$(B) scripts/bench.sh
 
 lint: ## man pages (groff -ww, mandoc -Tlint) and cppcheck

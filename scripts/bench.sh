@@ -27,7 +27,7 @@ dir=${BENCH_DIR:-$top/bench-data}
 seed=${BENCH_SEED:-1}
 size=${BENCH_SIZE:-128M}
 subset=${BENCH_SUBSET:-16M}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 gen=$top/scripts/gen-corpus
 
 die() { echo "bench.sh: $*" >&2; exit 2; }

@@ -4,7 +4,7 @@ bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${DDBLAKE_BIN:=$TOP/build}"
 PATH="$DDBLAKE_BIN:$PATH"
 DATA="$TOP/tests/data"

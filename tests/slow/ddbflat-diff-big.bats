@@ -6,8 +6,6 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	load ../lib/common
-	# common.bash assumes tests/*.bats; this file is one level deeper.
-	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	[ -n "${DDBLAKE_SLOW:-}" ] || skip "slow test: run with DDBLAKE_SLOW=1 (make check-slow)"
 	cd "$BATS_TEST_TMPDIR"
 }

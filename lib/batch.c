@@ -47,6 +47,7 @@ struct batcher {
 	char name[BATCH_NAME_MAX + 1];
 	int dirfd, lockfd;
 	int recovering;		/* holding the directory lock exclusively */
+	uint64_t last_ms;	/* time in the newest batch name */
 	struct batch **tab;
 	size_t mask, nopen;
 	struct batch *oldest, *newest;
@@ -252,18 +253,24 @@ mkdirs(struct batcher *b, const char *key, size_t keylen, struct err *e)
 
 /* ---- the finisher thread ---- */
 
+/* One write(2) per path, no stdio buffer: the line reaches the reader at
+ * once, whole, and a failed write leaves nothing behind to fail again. */
 static int
 print_path(struct batcher *b, const struct batch *bt, struct err *e)
 {
-	FILE *f = b->o.out;
+	char line[PATH_MAX + 2];
+	int n;
 
-	if (f == NULL)
+	if (b->o.out == NULL)
 		return 0;
-	errno = 0;
-	if (fprintf(f, "%s%s%s\n", b->dir, b->sep, bt->final) < 0 ||
-	    fflush(f) != 0 || ferror(f))
+	n = snprintf(line, sizeof line, "%s%s%s\n", b->dir, b->sep,
+	    bt->final);
+	if (n < 0 || (size_t)n >= sizeof line)
+		return err_set(e, EX_IO, "%s%s%s: path too long", b->dir,
+		    b->sep, bt->final);
+	if (write_all(fileno(b->o.out), line, (size_t)n) < 0)
 		return err_set(e, EX_IO, "write error: stdout: %s",
-		    errno != 0 ? strerror(errno) : "unknown error");
+		    strerror(errno));
 	return 0;
 }
 
@@ -328,13 +335,20 @@ finish(struct batcher *b, struct batch *bt, struct err *e)
 	char *tmp;
 	int out;
 
-	if (bt->printonly)
-		return print_path(b, bt, e);
+	if (bt->printonly) {
+		if (print_path(b, bt, e) < 0)
+			return -1;
+		unlinkat(b->dirfd, bt->spool, 0);
+		return 0;
+	}
 	if (b->o.gzip_level < 0) {
 		if (fsync(bt->fd) != 0)
 			return io_err(b, e, "fsync", bt->spool);
-		if (renameat(b->dirfd, bt->spool, b->dirfd, bt->final) != 0)
-			return io_err(b, e, "rename", bt->spool);
+		/* A second name, not a rename: the spool goes only after the
+		 * path is printed, so a crash in between is re-printed by the
+		 * next run instead of leaving a batch nobody hands on. */
+		if (linkat(b->dirfd, bt->spool, b->dirfd, bt->final, 0) != 0)
+			return io_err(b, e, "link", bt->spool);
 	} else {
 		tmp = tmp_name(bt);
 		out = openat(b->dirfd, tmp,
@@ -362,12 +376,14 @@ finish(struct batcher *b, struct batch *bt, struct err *e)
 	}
 	if (sync_dir(b, bt->key, e) < 0)
 		return -1;
-	if (b->o.gzip_level >= 0 && unlinkat(b->dirfd, bt->spool, 0) != 0)
-		return io_err(b, e, "unlink", bt->spool);
 	pthread_mutex_lock(&b->mu);
 	b->counts.bytes_out += size;
 	pthread_mutex_unlock(&b->mu);
-	return print_path(b, bt, e);
+	if (print_path(b, bt, e) < 0)
+		return -1;
+	if (unlinkat(b->dirfd, bt->spool, 0) != 0)
+		return io_err(b, e, "unlink", bt->spool);
+	return 0;
 }
 
 static void *
@@ -479,11 +495,16 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 {
 	char base[BATCH_NAME_MAX + 80], uuid[UUID_STRLEN + 1], *dot;
 	struct batch *bt;
+	uint64_t now;
 
 	if (mkdirs(b, key, keylen, e) < 0)
 		return NULL;
+	/* Names sort in creation order: two batches opened in the same
+	 * millisecond get consecutive milliseconds. */
+	now = util_wall_ms();
+	b->last_ms = now > b->last_ms ? now : b->last_ms + 1;
 	uuid_v4(uuid);
-	if (batch_name(base, sizeof base, b->name, util_wall_ms(), uuid,
+	if (batch_name(base, sizeof base, b->name, b->last_ms, uuid,
 	    0) < 0) {
 		err_set(e, EX_IO, "cannot format a batch name");
 		return NULL;
@@ -849,8 +870,7 @@ recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
 		bt->final = have_gz ? fin_gz : fin;
 		free(have_gz ? fin : fin_gz);
 		bt->printonly = 1;
-		unlinkat(b->dirfd, bt->spool, 0);
-		return enqueue(b, bt, e);
+		return enqueue(b, bt, e) < 0 ? -1 : 1;
 	}
 	if (b->o.gzip_level >= 0) {
 		bt->final = fin_gz;
@@ -897,7 +917,7 @@ recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
 		return 0;
 	}
 	bt->written = bt->bytes = keep;
-	return enqueue(b, bt, e);
+	return enqueue(b, bt, e) < 0 ? -1 : 1;
 fail:
 	close(fd);
 	batch_free(bt);
@@ -918,14 +938,15 @@ batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
 	walk(b->dirfd, "", &f, 0);
 	qsort(f.v, f.n, sizeof *f.v, by_time);
 	for (i = 0; i < f.n; i++) {
-		if (rc == 0 && recover_one(b, f.v[i], tail, ctx, e) < 0)
-			rc = -1;
+		int r = rc < 0 ? 0 : recover_one(b, f.v[i], tail, ctx, e);
+
+		rc = r < 0 ? -1 : rc + r;
 		free(f.v[i]);
 	}
 	free(f.v);
 	b->recovering = 0;
 	flock(b->lockfd, LOCK_UN);
-	return rc < 0 ? -1 : (int)f.n;
+	return rc;
 }
 
 void

@@ -17,7 +17,9 @@
  * before its bytes are on disk.
  *
  * Names: NAME-YYYY-MM-DD-HH-MM-SS-mmm-UUID.json[.gz], UTC time of the first
- * record, random v4 UUID. batcher_recover() finishes the spools an earlier
+ * record (a batch opened in the same millisecond as the previous one takes
+ * the next millisecond, so one process's names sort in creation order),
+ * random v4 UUID. batcher_recover() finishes the spools an earlier
  * run left behind (each spool holds an flock while its owner lives, so live
  * writers sharing DIR are left alone).
  *

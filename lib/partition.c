@@ -346,9 +346,12 @@ on_error(void *ctx, jv m)
 {
 	struct partition_jq *pj = ctx;
 
-	if (jv_get_kind(m) == JV_KIND_STRING) {
-		pj->msg.len = 0;
-		buf_addstr(&pj->msg, jv_string_value(m));
+	/* Keep the first message: jq ends with a vague "N compile errors". */
+	if (jv_get_kind(m) == JV_KIND_STRING && pj->msg.len == 0) {
+		const char *s = jv_string_value(m);
+
+		for (; *s != '\0' && pj->msg.len < 400; s++)
+			buf_addc(&pj->msg, *s == '\n' ? ' ' : *s);
 	}
 	jv_free(m);
 }

@@ -459,8 +459,10 @@ main(int argc, char **argv)
 	if (r.errpath != NULL && (r.errf = fopen(r.errpath, "a")) == NULL)
 		msg_die(EX_IO, "%s: %s", r.errpath, strerror(errno));
 	r.b = batcher_new(&o, &e);
-	if (r.b == NULL)
-		msg_die(e.code, "%s", e.msg);
+	if (r.b == NULL) {
+		msg_err("%s", e.msg);
+		return e.code;
+	}
 	n = batcher_recover(r.b, recovered_tail, &r, &e);
 	if (n > 0)
 		msg_info("%s: finishing %d batch%s left by an earlier run",

@@ -429,7 +429,7 @@ start_fifo() {
 
 @test "man page examples run as written" {
 	flat 500 >flat.json
-	# EXAMPLES 1: one batch per 1000 records or 10 seconds.
+	# EXAMPLES 1: one batch per 200 records or 10 seconds.
 	run -0 ddbbatch --max-records 200 --max-age 10s --dir spool flat.json
 	[ "${#lines[@]}" -eq 3 ]
 	# EXAMPLES 2: gzip, partitioned by table and day.

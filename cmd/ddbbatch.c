@@ -451,7 +451,8 @@ main(int argc, char **argv)
 	buf_init(&r.val, LINE_MAX_BYTES);
 	buf_init(&r.why, 4096);
 	buf_init(&r.env, 0);
-	if (buf_grow(&r.rb, READ_SIZE) < 0)
+	/* key.p must point somewhere even for the empty (unpartitioned) key */
+	if (buf_grow(&r.rb, READ_SIZE) < 0 || buf_grow(&r.key, 256) < 0)
 		msg_die(EX_IO, "out of memory");
 
 	if (setup_signals(&r) < 0)
@@ -461,7 +462,8 @@ main(int argc, char **argv)
 	r.b = batcher_new(&o, &e);
 	if (r.b == NULL) {
 		msg_err("%s", e.msg);
-		return e.code;
+		r.status = msg_worse(r.status, e.code);
+		goto done;
 	}
 	n = batcher_recover(r.b, recovered_tail, &r, &e);
 	if (n > 0)

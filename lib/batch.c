@@ -148,7 +148,8 @@ cat3(const char *a, size_t an, const char *b, const char *c)
 	size_t bn = strlen(b), cn = strlen(c);
 	char *s = xmalloc(an + bn + cn + 1);
 
-	memcpy(s, a, an);
+	if (an > 0)
+		memcpy(s, a, an);
 	memcpy(s + an, b, bn);
 	memcpy(s + an + bn, c, cn + 1);
 	return s;
@@ -923,7 +924,8 @@ batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
 		return io_err(b, e, "lock", LOCK_NAME);
 	b->recovering = 1;
 	walk(b->dirfd, "", &f, 0);
-	qsort(f.v, f.n, sizeof *f.v, by_time);
+	if (f.n > 1)
+		qsort(f.v, f.n, sizeof *f.v, by_time);
 	for (i = 0; i < f.n; i++) {
 		int r = rc < 0 ? 0 : recover_one(b, f.v[i], tail, ctx, e);
 

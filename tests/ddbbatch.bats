@@ -441,3 +441,29 @@ start_fifo() {
 	run -0 ddbbatch --partition-field _ddb_table --dir spool2 flat.json
 	[ "${#lines[@]}" -eq 2 ]
 }
+
+@test "recovery: a spool cut inside a record keeps its whole records and routes the rest" {
+	mkdir -p out/t=a
+	s=out/t=a/.ddb-2024-06-25-20-38-10-250-0c8f7d5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f.json.spool
+	printf '{"n":1}\n{"n":2}\n{"n":3' >"$s"
+	run -1 --separate-stderr ddbbatch -d out -z </dev/null
+	[[ $stderr == *"incomplete record at the end of unfinished batch"* ]]
+	# The whole records keep the spool's name and partition, now gzipped.
+	[ "${lines[0]}" = "out/t=a/ddb-2024-06-25-20-38-10-250-0c8f7d5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f.json.gz" ]
+	[ "$(gzip -dc "${lines[0]}")" = "$(printf '{"n":1}\n{"n":2}')" ]
+	# The cut record's bytes are kept in the error partition.
+	[[ ${lines[1]} == out/_error=partition-failed/*.json.gz ]]
+	[ "$(gzip -dc "${lines[1]}" | jq -r .rawData | base64 -d)" = '{"n":3' ]
+	[ -z "$(find out -name '.*.spool')" ]
+}
+
+@test "recovery: a batch finished but maybe not handed on is printed again" {
+	mkdir -p out
+	b=ddb-2024-06-25-20-38-10-250-0c8f7d5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f.json
+	printf '{"n":1}\n' >"out/.$b.spool"
+	ln "out/.$b.spool" "out/$b"
+	run -0 --separate-stderr ddbbatch -d out </dev/null
+	[ "$output" = "out/$b" ]
+	[ ! -e "out/.$b.spool" ]
+	[ "$(cat "out/$b")" = '{"n":1}' ]
+}

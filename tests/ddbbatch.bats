@@ -227,6 +227,11 @@ start_fifo() {
 	[ ! -e "out/_error=partition-failed" ]
 	[ "$(jq -r .errorMessage bad.json)" = "no partition field '_ddb_table'" ]
 	[ "$(jq -r .rawData bad.json | base64 -d)" = '{"x":1}' ]
+	# A failing --errors FILE is a local I/O error, not a lost record.
+	run -4 --separate-stderr ddbbatch -d out2 -f _ddb_table --errors /dev/full in
+	[[ $stderr == *"ddbbatch: /dev/full: No space left on device"* ]]
+	run -4 --separate-stderr ddbbatch -d out3 --stats /dev/full in
+	[[ $stderr == *"--stats /dev/full: No space left on device"* ]]
 }
 
 @test "--max-partitions: past it the oldest batch closes, nothing is dropped" {

@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE	/* sync_file_range */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "util.h"
+#include "uuid.h"
+
+#define PEND_MAX (64 * 1024)	/* per-batch write buffer */
+#define QUEUE_MAX 64		/* closed batches waiting for the finisher */
+#define ZCHUNK (256 * 1024)
+#define SYNC_STEP (256 * 1024)	/* start writeback every this many bytes */
+#define LOCK_NAME ".ddbbatch.lock"
+#define SPOOL_SUFFIX ".spool"
+#define TMP_SUFFIX ".gz.tmp"
+
+struct batch {
+	char *key;		/* partition path, "" or "a=1/b=2/" */
+	size_t keylen;
+	uint64_t hash;
+	char *spool;		/* relative to dir: key.BASE.spool */
+	char *final;		/* key BASE[.gz] */
+	int fd;
+	int recovered;
+	int printonly;		/* recovered batch already finished */
+	uint64_t bytes, records, written, deadline;
+	struct buf pend;
+	struct batch *prev, *next;	/* open batches, oldest first */
+	struct batch *qnext;		/* finisher queue */
+};
+
+struct batcher {
+	struct batcher_opts o;
+	char *dir;		/* as given, for printed paths */
+	const char *sep;	/* "/" unless dir ends in one */
+	char name[BATCH_NAME_MAX + 1];
+	int dirfd, lockfd;
+	int recovering;		/* holding the directory lock exclusively */
+	uint64_t last_ms;	/* time in the newest batch name */
+	struct batch **tab;
+	size_t mask, nopen;
+	struct batch *oldest, *newest;
+	/* finisher thread; everything below is under mu */
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_job, cv_done;
+	struct batch *qhead, *qtail;
+	size_t qlen;		/* queued or being finished */
+	int quit, failed;
+	struct err ferr;
+	struct batch_counts counts;
+	unsigned char *zin, *zout;	/* finisher only */
+};
+
+int
+batch_name_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > BATCH_NAME_MAX || name[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		    c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+batch_name(char *out, size_t n, const char *name, uint64_t wall_ms,
+    const char *uuid, int gz)
+{
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+	int len;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	len = snprintf(out, n, "%s-%04d-%02d-%02d-%02d-%02d-%02d-%03u-%s.json%s",
+	    name, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (unsigned)(wall_ms % 1000), uuid,
+	    gz ? ".gz" : "");
+	return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+static uint64_t
+hash_key(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*k++) * 1099511628211ULL;
+	return h;
+}
+
+static size_t
+slot(const struct batcher *b, const char *k, size_t n, uint64_t h)
+{
+	size_t i = (size_t)h & b->mask;
+
+	while (b->tab[i] != NULL && (b->tab[i]->hash != h ||
+	    b->tab[i]->keylen != n || memcmp(b->tab[i]->key, k, n) != 0))
+		i = (i + 1) & b->mask;
+	return i;
+}
+
+/* Linear-probing delete by backward shift: no tombstones to pile up. */
+static void
+unhash(struct batcher *b, struct batch *bt)
+{
+	size_t i = slot(b, bt->key, bt->keylen, bt->hash), j = i, k;
+
+	b->tab[i] = NULL;
+	for (;;) {
+		j = (j + 1) & b->mask;
+		if (b->tab[j] == NULL)
+			return;
+		k = (size_t)b->tab[j]->hash & b->mask;
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			b->tab[i] = b->tab[j];
+			b->tab[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+static char *
+cat3(const char *a, size_t an, const char *b, const char *c)
+{
+	size_t bn = strlen(b), cn = strlen(c);
+	char *s = xmalloc(an + bn + cn + 1);
+
+	if (an > 0)
+		memcpy(s, a, an);
+	memcpy(s + an, b, bn);
+	memcpy(s + an + bn, c, cn + 1);
+	return s;
+}
+
+static void
+batch_free(struct batch *bt)
+{
+	if (bt == NULL)
+		return;
+	free(bt->key);
+	free(bt->spool);
+	free(bt->final);
+	buf_free(&bt->pend);
+	free(bt);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+io_err(struct batcher *b, struct err *e, const char *what, const char *path)
+{
+	return err_set(e, EX_IO, "%s%s%s: %s%s%s", b->dir, b->sep, path, what,
+	    *what ? ": " : "", strerror(errno));
+}
+
+/* Append to the spool; on failure cut it back to whole records. */
+static int
+spool_write(struct batcher *b, struct batch *bt, const char *p, size_t n,
+    struct err *e)
+{
+	if (write_all(bt->fd, p, n) < 0) {
+		int saved = errno;
+
+		if (ftruncate(bt->fd, (off_t)bt->written) != 0) {
+			/* nothing more to do: recovery cuts partial tails */
+		}
+		errno = saved;
+		return io_err(b, e, "write", bt->spool);
+	}
+	/* Start writeback now, so the fsync at close finds little to do. */
+	if (bt->written / SYNC_STEP != (bt->written + n) / SYNC_STEP)
+		sync_file_range(bt->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	bt->written += n;
+	return 0;
+}
+
+static int
+flush_pend(struct batcher *b, struct batch *bt, struct err *e)
+{
+	int rc = 0;
+
+	if (bt->pend.len > 0)
+		rc = spool_write(b, bt, bt->pend.p, bt->pend.len, e);
+	bt->pend.len = 0;
+	return rc;
+}
+
+static int
+mkdirs(struct batcher *b, const char *key, size_t keylen, struct err *e)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	if (keylen >= sizeof path)
+		return err_set(e, EX_IO, "%s: partition path too long", key);
+	for (i = 0; i < keylen; i++) {
+		if (key[i] != '/')
+			continue;
+		memcpy(path, key, i);
+		path[i] = '\0';
+		if (mkdirat(b->dirfd, path, 0755) != 0 && errno != EEXIST)
+			return io_err(b, e, "mkdir", path);
+	}
+	return 0;
+}
+
+/* ---- the finisher thread ---- */
+
+/* One write(2) per path, no stdio buffer: the line reaches the reader at
+ * once, whole, and a failed write leaves nothing behind to fail again. */
+static int
+print_path(struct batcher *b, const struct batch *bt, struct err *e)
+{
+	char line[PATH_MAX + 2];
+	int n;
+
+	if (b->o.out == NULL)
+		return 0;
+	n = snprintf(line, sizeof line, "%s%s%s\n", b->dir, b->sep,
+	    bt->final);
+	if (n < 0 || (size_t)n >= sizeof line)
+		return err_set(e, EX_IO, "%s%s%s: path too long", b->dir,
+		    b->sep, bt->final);
+	if (write_all(fileno(b->o.out), line, (size_t)n) < 0)
+		return err_set(e, EX_IO, "write error: stdout: %s",
+		    strerror(errno));
+	return 0;
+}
+
+static char *
+tmp_name(const struct batch *bt)
+{
+	size_t n = strlen(bt->spool) - strlen(SPOOL_SUFFIX);
+
+	return cat3(bt->spool, n, TMP_SUFFIX, "");
+}
+
+static int
+gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
+    struct err *e, const char *tmp)
+{
+	z_stream z;
+	off_t off = 0;
+	int flush, zr;
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, b->o.gzip_level, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return err_set(e, EX_IO, "zlib: cannot initialise");
+	*size = 0;
+	do {
+		ssize_t n = pread(bt->fd, b->zin, ZCHUNK, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			deflateEnd(&z);
+			return io_err(b, e, "read", bt->spool);
+		}
+		off += n;
+		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
+		z.next_in = b->zin;
+		z.avail_in = (uInt)n;
+		do {
+			z.next_out = b->zout;
+			z.avail_out = ZCHUNK;
+			zr = deflate(&z, flush);
+			if (zr == Z_STREAM_ERROR) {
+				deflateEnd(&z);
+				return err_set(e, EX_IO, "zlib: deflate failed");
+			}
+			if (write_all(out, (char *)b->zout,
+			    ZCHUNK - z.avail_out) < 0) {
+				deflateEnd(&z);
+				return io_err(b, e, "write", tmp);
+			}
+			*size += ZCHUNK - z.avail_out;
+		} while (z.avail_out == 0);
+	} while (flush != Z_FINISH);
+	deflateEnd(&z);
+	return 0;
+}
+
+static int
+finish(struct batcher *b, struct batch *bt, struct err *e)
+{
+	uint64_t size = bt->written;
+	char *tmp;
+	int out;
+
+	if (bt->printonly) {
+		if (print_path(b, bt, e) < 0)
+			return -1;
+		unlinkat(b->dirfd, bt->spool, 0);
+		return 0;
+	}
+	if (b->o.gzip_level < 0) {
+		if (fsync(bt->fd) != 0)
+			return io_err(b, e, "fsync", bt->spool);
+		/* A second name, not a rename: the spool goes only after the
+		 * path is printed, so a crash in between is re-printed by the
+		 * next run instead of leaving a batch nobody hands on. */
+		if (linkat(b->dirfd, bt->spool, b->dirfd, bt->final, 0) != 0)
+			return io_err(b, e, "link", bt->spool);
+	} else {
+		tmp = tmp_name(bt);
+		out = openat(b->dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0) {
+			io_err(b, e, "create", tmp);
+			free(tmp);
+			return -1;
+		}
+		if (gzip_to(b, bt, out, &size, e, tmp) < 0 ||
+		    (fsync(out) != 0 && io_err(b, e, "fsync", tmp))) {
+			close(out);
+			unlinkat(b->dirfd, tmp, 0);
+			free(tmp);
+			return -1;
+		}
+		if ((close(out) != 0 && io_err(b, e, "close", tmp)) ||
+		    (renameat(b->dirfd, tmp, b->dirfd, bt->final) != 0 &&
+		    io_err(b, e, "rename", tmp))) {
+			unlinkat(b->dirfd, tmp, 0);
+			free(tmp);
+			return -1;
+		}
+		free(tmp);
+	}
+	pthread_mutex_lock(&b->mu);
+	b->counts.bytes_out += size;
+	pthread_mutex_unlock(&b->mu);
+	if (print_path(b, bt, e) < 0)
+		return -1;
+	if (unlinkat(b->dirfd, bt->spool, 0) != 0)
+		return io_err(b, e, "unlink", bt->spool);
+	return 0;
+}
+
+static void *
+finisher(void *arg)
+{
+	struct batcher *b = arg;
+	struct batch *bt;
+	struct err e;
+	int rc, failed;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		while (b->qhead == NULL && !b->quit)
+			pthread_cond_wait(&b->cv_job, &b->mu);
+		if (b->qhead == NULL)
+			break;
+		bt = b->qhead;
+		b->qhead = bt->qnext;
+		if (b->qhead == NULL)
+			b->qtail = NULL;
+		failed = b->failed;
+		pthread_mutex_unlock(&b->mu);
+		/* After a failure the rest stay as spools for the next run. */
+		rc = failed ? -1 : finish(b, bt, &e);
+		if (bt->fd >= 0)
+			close(bt->fd);	/* releases the spool's lock */
+		pthread_mutex_lock(&b->mu);
+		if (rc == 0) {
+			b->counts.batches++;
+			if (bt->recovered)
+				b->counts.recovered++;
+		} else if (!b->failed) {
+			b->failed = 1;
+			b->ferr = e;
+		}
+		b->qlen--;
+		pthread_cond_broadcast(&b->cv_done);
+		pthread_mutex_unlock(&b->mu);
+		batch_free(bt);
+		pthread_mutex_lock(&b->mu);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static int
+enqueue(struct batcher *b, struct batch *bt, struct err *e)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->qlen >= QUEUE_MAX && !b->failed)
+		pthread_cond_wait(&b->cv_done, &b->mu);
+	if (b->failed) {
+		if (e != NULL)
+			*e = b->ferr;
+		pthread_mutex_unlock(&b->mu);
+		if (bt->fd >= 0)
+			close(bt->fd);
+		batch_free(bt);
+		return -1;
+	}
+	bt->qnext = NULL;
+	if (b->qtail != NULL)
+		b->qtail->qnext = bt;
+	else
+		b->qhead = bt;
+	b->qtail = bt;
+	b->qlen++;
+	pthread_cond_signal(&b->cv_job);
+	pthread_mutex_unlock(&b->mu);
+	return 0;
+}
+
+/* ---- open batches ---- */
+
+static void
+unlink_open(struct batcher *b, struct batch *bt)
+{
+	if (bt->prev != NULL)
+		bt->prev->next = bt->next;
+	else
+		b->oldest = bt->next;
+	if (bt->next != NULL)
+		bt->next->prev = bt->prev;
+	else
+		b->newest = bt->prev;
+	bt->prev = bt->next = NULL;
+	unhash(b, bt);
+	b->nopen--;
+}
+
+static int
+close_batch(struct batcher *b, struct batch *bt, struct err *e)
+{
+	int rc = flush_pend(b, bt, e);
+
+	unlink_open(b, bt);
+	buf_free(&bt->pend);
+	if (rc < 0) {
+		close(bt->fd);	/* the spool stays for the next run */
+		batch_free(bt);
+		return -1;
+	}
+	return enqueue(b, bt, e);
+}
+
+static struct batch *
+open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
+    struct err *e)
+{
+	char base[BATCH_NAME_MAX + 80], uuid[UUID_STRLEN + 1], *dot;
+	struct batch *bt;
+	uint64_t now;
+
+	if (mkdirs(b, key, keylen, e) < 0)
+		return NULL;
+	/* Names sort in creation order: two batches opened in the same
+	 * millisecond get consecutive milliseconds. */
+	now = util_wall_ms();
+	b->last_ms = now > b->last_ms ? now : b->last_ms + 1;
+	uuid_v4(uuid);
+	if (batch_name(base, sizeof base, b->name, b->last_ms, uuid,
+	    0) < 0) {
+		err_set(e, EX_IO, "cannot format a batch name");
+		return NULL;
+	}
+	bt = xcalloc(1, sizeof *bt);
+	bt->key = cat3(key, keylen, "", "");
+	bt->keylen = keylen;
+	bt->hash = h;
+	dot = cat3(".", 1, base, SPOOL_SUFFIX);
+	bt->spool = cat3(key, keylen, dot, "");
+	free(dot);
+	bt->final = cat3(key, keylen, base, b->o.gzip_level >= 0 ? ".gz" : "");
+	buf_init(&bt->pend, 0);
+	/* Shared directory lock around create+lock, so a recovering process
+	 * (exclusive) never sees our new spool unlocked. */
+	if (!b->recovering)
+		flock(b->lockfd, LOCK_SH);
+	bt->fd = openat(b->dirfd, bt->spool,
+	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (bt->fd >= 0)
+		flock(bt->fd, LOCK_EX | LOCK_NB);
+	if (!b->recovering)
+		flock(b->lockfd, LOCK_UN);
+	if (bt->fd < 0) {
+		io_err(b, e, "create", bt->spool);
+		batch_free(bt);
+		return NULL;
+	}
+	bt->deadline = util_now_ms() + b->o.max_age_ms;
+	b->tab[slot(b, key, keylen, h)] = bt;
+	bt->prev = b->newest;
+	if (b->newest != NULL)
+		b->newest->next = bt;
+	else
+		b->oldest = bt;
+	b->newest = bt;
+	b->nopen++;
+	return bt;
+}
+
+int
+batcher_add(struct batcher *b, const char *key, size_t keylen,
+    const char *rec, size_t len, struct err *e)
+{
+	uint64_t h = hash_key(key, keylen);
+	struct batch *bt = b->tab[slot(b, key, keylen, h)];
+
+	if (bt != NULL && bt->bytes > 0 && bt->bytes + len > b->o.max_bytes) {
+		if (close_batch(b, bt, e) < 0)
+			return -1;
+		bt = NULL;
+	}
+	if (bt == NULL) {
+		if (b->nopen >= b->o.max_partitions &&
+		    close_batch(b, b->oldest, e) < 0)
+			return -1;
+		bt = open_batch(b, key, keylen, h, e);
+		if (bt == NULL)
+			return -1;
+	}
+	if (bt->pend.len + len > PEND_MAX && flush_pend(b, bt, e) < 0)
+		return -1;
+	if (len >= PEND_MAX) {
+		if (spool_write(b, bt, rec, len, e) < 0)
+			return -1;
+	} else {
+		if (bt->pend.cap < PEND_MAX && buf_grow(&bt->pend, PEND_MAX) < 0)
+			return err_set(e, EX_IO, "out of memory");
+		buf_put(&bt->pend, rec, len);
+	}
+	bt->bytes += len;
+	bt->records++;
+	if (bt->bytes >= b->o.max_bytes ||
+	    (b->o.max_records > 0 && bt->records >= b->o.max_records))
+		return close_batch(b, bt, e);
+	return 0;
+}
+
+int
+batcher_flush(struct batcher *b, struct err *e)
+{
+	struct batch *bt;
+
+	for (bt = b->oldest; bt != NULL; bt = bt->next)
+		if (bt->pend.len > 0 && flush_pend(b, bt, e) < 0)
+			return -1;
+	return 0;
+}
+
+int
+batcher_expire(struct batcher *b, uint64_t now_ms, struct err *e)
+{
+	while (b->oldest != NULL && b->oldest->deadline <= now_ms)
+		if (close_batch(b, b->oldest, e) < 0)
+			return -1;
+	return 0;
+}
+
+int64_t
+batcher_timeout(const struct batcher *b, uint64_t now_ms)
+{
+	if (b->oldest == NULL)
+		return -1;
+	if (b->oldest->deadline <= now_ms)
+		return 0;
+	return (int64_t)(b->oldest->deadline - now_ms);
+}
+
+int
+batcher_close_all(struct batcher *b, struct err *e)
+{
+	while (b->oldest != NULL)
+		if (close_batch(b, b->oldest, e) < 0)
+			return -1;
+	return 0;
+}
+
+int
+batcher_check(struct batcher *b, struct err *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->mu);
+	if (b->failed) {
+		if (e != NULL)
+			*e = b->ferr;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&b->mu);
+	return rc;
+}
+
+void
+batcher_counts(struct batcher *b, struct batch_counts *c)
+{
+	pthread_mutex_lock(&b->mu);
+	*c = b->counts;
+	pthread_mutex_unlock(&b->mu);
+	c->open = b->nopen;
+}
+
+int
+batcher_drain(struct batcher *b, struct err *e)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->qlen > 0)
+		pthread_cond_wait(&b->cv_done, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+	return batcher_check(b, e);
+}
+
+/* ---- set-up, recovery, tear-down ---- */
+
+static int
+mkdir_p(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t i, n = strlen(dir);
+
+	if (n == 0 || n >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -1;
+		if (i < n)
+			path[i] = '/';
+	}
+	return 0;
+}
+
+struct batcher *
+batcher_new(const struct batcher_opts *o, struct err *e)
+{
+	struct batcher *b = xcalloc(1, sizeof *b);
+	size_t size = 16, n;
+
+	b->o = *o;
+	b->dirfd = b->lockfd = -1;
+	b->dir = xstrdup(o->dir);
+	n = strlen(b->dir);
+	b->sep = n > 0 && b->dir[n - 1] == '/' ? "" : "/";
+	snprintf(b->name, sizeof b->name, "%s", o->name);
+	while (size < 2 * o->max_partitions + 2)
+		size *= 2;
+	b->tab = xcalloc(size, sizeof *b->tab);
+	b->mask = size - 1;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv_job, NULL);
+	pthread_cond_init(&b->cv_done, NULL);
+	if (mkdir_p(o->dir) != 0) {
+		err_set(e, EX_IO, "%s: %s", o->dir, strerror(errno));
+		goto fail;
+	}
+	b->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->dirfd < 0) {
+		err_set(e, EX_IO, "%s: %s", o->dir, strerror(errno));
+		goto fail;
+	}
+	b->lockfd = openat(b->dirfd, LOCK_NAME,
+	    O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (b->lockfd < 0) {
+		io_err(b, e, "", LOCK_NAME);
+		goto fail;
+	}
+	if (o->gzip_level >= 0) {
+		b->zin = xmalloc(ZCHUNK);
+		b->zout = xmalloc(ZCHUNK);
+	}
+	if (pthread_create(&b->th, NULL, finisher, b) != 0) {
+		err_set(e, EX_IO, "cannot start the finisher thread");
+		goto fail;
+	}
+	b->started = 1;
+	return b;
+fail:
+	batcher_free(b);
+	return NULL;
+}
+
+struct found {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+ends_with(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+
+	return n >= m && memcmp(s + n - m, suf, m) == 0;
+}
+
+static void
+walk(int dfd, const char *rel, struct found *f, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	if (depth > 32)
+		return;
+	fd = openat(dfd, *rel ? rel : ".",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		char *path;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		path = cat3(rel, strlen(rel), de->d_name, "");
+		if (de->d_name[0] == '.') {
+			if (ends_with(de->d_name, ".json" SPOOL_SUFFIX) &&
+			    fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode)) {
+				if (f->n == f->cap) {
+					f->cap = f->cap ? 2 * f->cap : 16;
+					f->v = xrealloc(f->v,
+					    f->cap * sizeof *f->v);
+				}
+				f->v[f->n++] = path;
+				continue;
+			}
+		} else if (fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			char *sub = cat3(path, strlen(path), "/", "");
+
+			walk(dfd, sub, f, depth + 1);
+			free(sub);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+static const char *
+base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s != NULL ? s + 1 : p;
+}
+
+static int
+by_time(const void *x, const void *y)
+{
+	const char *a = *(const char *const *)x, *c = *(const char *const *)y;
+	int r = strcmp(base_of(a), base_of(c));
+
+	return r != 0 ? r : strcmp(a, c);
+}
+
+/* Length of the spool without its incomplete last line. */
+static int
+whole_lines(int fd, uint64_t size, uint64_t *keep)
+{
+	char chunk[4096];
+	uint64_t end = size;
+
+	while (end > 0) {
+		size_t n = end > sizeof chunk ? sizeof chunk : (size_t)end;
+		ssize_t r = pread(fd, chunk, n, (off_t)(end - n));
+
+		if (r != (ssize_t)n)
+			return -1;
+		while (n > 0 && chunk[n - 1] != '\n')
+			n--, end--;
+		if (n > 0)
+			break;
+	}
+	*keep = end;
+	return 0;
+}
+
+static int
+recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
+    void *ctx, struct err *e)
+{
+	struct stat st, st2;
+	const char *base = base_of(rel);
+	size_t keylen = (size_t)(base - rel), blen;
+	struct batch *bt;
+	uint64_t keep;
+	char *fin, *fin_gz;
+	int fd, have = 0, have_gz = 0;
+
+	fd = openat(b->dirfd, rel, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;	/* finished by its owner meanwhile */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0 ||
+	    fstatat(b->dirfd, rel, &st2, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    st.st_ino != st2.st_ino || st.st_dev != st2.st_dev) {
+		close(fd);	/* a live writer owns it, or it moved */
+		return 0;
+	}
+	blen = strlen(base) - 1 - strlen(SPOOL_SUFFIX);	/* BASE.json */
+	bt = xcalloc(1, sizeof *bt);
+	bt->fd = fd;
+	bt->recovered = 1;
+	bt->key = cat3(rel, keylen, "", "");
+	bt->keylen = keylen;
+	bt->spool = xstrdup(rel);
+	fin = xmalloc(keylen + blen + 1);
+	memcpy(fin, rel, keylen);
+	memcpy(fin + keylen, base + 1, blen);
+	fin[keylen + blen] = '\0';
+	fin_gz = cat3(fin, strlen(fin), ".gz", "");
+	have = fstatat(b->dirfd, fin, &st2, AT_SYMLINK_NOFOLLOW) == 0;
+	have_gz = fstatat(b->dirfd, fin_gz, &st2, AT_SYMLINK_NOFOLLOW) == 0;
+	if (have || have_gz) {
+		/* Renamed into place before the crash; maybe not printed. */
+		bt->final = have_gz ? fin_gz : fin;
+		free(have_gz ? fin : fin_gz);
+		bt->printonly = 1;
+		return enqueue(b, bt, e) < 0 ? -1 : 1;
+	}
+	if (b->o.gzip_level >= 0) {
+		bt->final = fin_gz;
+		free(fin);
+	} else {
+		bt->final = fin;
+		free(fin_gz);
+	}
+	if (whole_lines(fd, (uint64_t)st.st_size, &keep) < 0) {
+		io_err(b, e, "read", rel);
+		goto fail;
+	}
+	if (keep < (uint64_t)st.st_size) {
+		size_t n = (size_t)((uint64_t)st.st_size - keep);
+		char *t = xmalloc(n);
+
+		if (pread(fd, t, n, (off_t)keep) != (ssize_t)n) {
+			free(t);
+			io_err(b, e, "read", rel);
+			goto fail;
+		}
+		if (tail != NULL && tail(ctx, rel, t, n, e) < 0) {
+			free(t);
+			goto fail;
+		}
+		free(t);
+		if (batcher_flush(b, e) < 0)
+			goto fail;
+		if (ftruncate(fd, (off_t)keep) != 0) {
+			io_err(b, e, "truncate", rel);
+			goto fail;
+		}
+	}
+	{
+		char *tmp = tmp_name(bt);
+
+		unlinkat(b->dirfd, tmp, 0);	/* a half-compressed copy */
+		free(tmp);
+	}
+	if (keep == 0) {
+		unlinkat(b->dirfd, rel, 0);
+		close(fd);
+		batch_free(bt);
+		return 0;
+	}
+	bt->written = bt->bytes = keep;
+	return enqueue(b, bt, e) < 0 ? -1 : 1;
+fail:
+	close(fd);
+	batch_free(bt);
+	return -1;
+}
+
+int
+batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
+    struct err *e)
+{
+	struct found f = { NULL, 0, 0 };
+	size_t i;
+	int rc = 0;
+
+	if (flock(b->lockfd, LOCK_EX) != 0)
+		return io_err(b, e, "lock", LOCK_NAME);
+	b->recovering = 1;
+	walk(b->dirfd, "", &f, 0);
+	if (f.n > 1)
+		qsort(f.v, f.n, sizeof *f.v, by_time);
+	for (i = 0; i < f.n; i++) {
+		int r = rc < 0 ? 0 : recover_one(b, f.v[i], tail, ctx, e);
+
+		rc = r < 0 ? -1 : rc + r;
+		free(f.v[i]);
+	}
+	free(f.v);
+	b->recovering = 0;
+	flock(b->lockfd, LOCK_UN);
+	return rc;
+}
+
+void
+batcher_free(struct batcher *b)
+{
+	struct batch *bt, *next;
+
+	if (b == NULL)
+		return;
+	if (b->started) {
+		pthread_mutex_lock(&b->mu);
+		b->quit = 1;
+		pthread_cond_signal(&b->cv_job);
+		pthread_mutex_unlock(&b->mu);
+		pthread_join(b->th, NULL);
+	}
+	for (bt = b->oldest; bt != NULL; bt = next) {
+		next = bt->next;
+		close(bt->fd);	/* its spool waits for the next run */
+		batch_free(bt);
+	}
+	if (b->dirfd >= 0)
+		close(b->dirfd);
+	if (b->lockfd >= 0)
+		close(b->lockfd);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv_job);
+	pthread_cond_destroy(&b->cv_done);
+	free(b->tab);
+	free(b->dir);
+	free(b->zin);
+	free(b->zout);
+	free(b);
+}

@@ -747,6 +747,8 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 			    rq->body != NULL ? rq->body : "");
 			curl_easy_setopt(k->h, CURLOPT_POSTFIELDSIZE_LARGE,
 			    (curl_off_t)rq->len);
+		} else if (strcmp(rq->method, "HEAD") == 0) {
+			curl_easy_setopt(k->h, CURLOPT_NOBODY, 1L);
 		} else {
 			curl_easy_setopt(k->h, CURLOPT_CUSTOMREQUEST,
 			    rq->method);
@@ -1247,25 +1249,39 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 	rq.md5b64 = d.md5b64;
 	rq.ignore_stop = 1;	/* every part is there: finish it */
 	rc = request(c, k, &rq, &r->retries, e);
-	if (rc == S3_OK) {
+	if (rc != S3_OK) {
+		conn_put(c, k);
+		m.err = *e;
+		mpu_abort(&m);
+		*e = m.err;
+		goto out;
+	}
+	{
 		char got[96], raw[96];
 
 		xml_get(k->body.p, k->body.len, "ETag", raw, sizeof raw);
 		unquote(got, sizeof got, raw[0] != '\0' ? raw : k->etag);
-		if (!kms(o) && strcmp(got, r->etag) != 0)
+		if (got[0] == '\0') {
+			/* radosgw 16 answers <ETag></ETag>: ask the object. */
+			memset(&rq, 0, sizeof rq);
+			rq.op = "HeadObject";
+			rq.method = "HEAD";
+			rq.bucket = bucket;
+			rq.key = key;
+			rq.sha256 = SIGV4_EMPTY_SHA256;
+			rq.ignore_stop = 1;
+			rc = request(c, k, &rq, &r->retries, e);
+			snprintf(got, sizeof got, "%s", k->etag);
+		}
+		if (rc == S3_OK && !kms(o) && strcmp(got, r->etag) != 0)
 			rc = err_set(e, EX_REMOTE_PERM, "CompleteMultipart"
 			    "Upload s3://%s/%s: ETag %s is not the MD5 of the "
 			    "parts' MD5s %s", bucket, key, got[0] != '\0' ?
 			    got : "(none)", r->etag);
-		else
+		else if (rc == S3_OK)
 			snprintf(r->etag, sizeof r->etag, "%s", got);
 	}
 	conn_put(c, k);
-	if (rc != S3_OK) {
-		m.err = *e;
-		mpu_abort(&m);
-		*e = m.err;
-	}
 	r->parts = m.nparts;
 out:
 	free(m.md5);
@@ -1314,9 +1330,11 @@ s3_describe_put(struct s3_client *c, const char *bucket, const char *key,
 	rq.key = key;
 	rq.extra = h;
 	rq.nextra = object_headers(o, h, &meta);
+	/* The string to sign is the real one (token included); the printed
+	 * canonical request shows the token's place, not its value. */
 	if (c->cp != NULL && creds_get(c->cp, &cr, e) == 0 &&
-	    cr.session_token != NULL)
-		token = "<session token not shown>";
+	    cr.session_token != NULL && *cr.session_token != '\0')
+		token = cr.session_token;
 	if (multi) {
 		rq.op = "CreateMultipartUpload";
 		rq.method = "POST";
@@ -1355,6 +1373,12 @@ s3_describe_put(struct s3_client *c, const char *bucket, const char *key,
 		const char *p;
 
 		for (p = s.creq.p; *p != '\0'; p++) {
+			if (token != NULL && strncmp(p, token,
+			    strlen(token)) == 0) {
+				buf_addstr(out, "<session token not shown>");
+				p += strlen(token) - 1;
+				continue;
+			}
 			buf_addc(out, *p);
 			if (*p == '\n')
 				buf_addstr(out, "    ");

@@ -183,6 +183,10 @@ osd crush chooseleaf type = 0
 mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
+# Commit cluster map changes at once, not once a second: radosgw creates
+# its pools one command at a time, and each waited for the next round.
+paxos propose interval = 0.01
+paxos min wait = 0.001
 mon data = $dir/mon/\$cluster-\$id
 osd data = $dir/osd/\$cluster-\$id
 

@@ -31,7 +31,7 @@ timeout=${RGW_TIMEOUT:-120}
 
 # Fixed test keys: the server is throw-away and bound to loopback.
 ak=DDBLAKETESTACCESSKEY
-sk=ddblakeTestSecretKey/0123456789abcdefghij
+sk=ddblakeTestSecretKey/0123456789abcdefghi
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
 

@@ -11,7 +11,7 @@ setup() {
 	probe=$DDBLAKE_BIN/helpers/credsprobe
 	[ -x "$probe" ] || fail "$probe not built: run make tests"
 	# A clean slate: no keys, files, profile or endpoints from outside.
-	for v in $(env | sed -n 's/^\(AWS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+	for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 	export HOME=$BATS_TEST_TMPDIR
 	T=$BATS_TEST_TMPDIR
 	srv_pid=

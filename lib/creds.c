@@ -22,6 +22,7 @@ enum kind { K_STATIC, K_ECS, K_IMDS };
 
 #define ECS_HOST	"http://169.254.170.2"
 #define IMDS_HOST	"http://169.254.169.254"
+#define IMDS_HOST6	"http://[fd00:ec2::254]"
 #define IMDS_TTL	"21600"
 #define HTTP_MAX	(64 * 1024)
 /* Link-local endpoints answer in microseconds; a machine without them must
@@ -645,8 +646,12 @@ try_imds(struct creds_provider *p, const struct creds_opts *o, struct err *e)
 {
 	const char *ep = o != NULL && o->imds_endpoint != NULL ?
 	    o->imds_endpoint : env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 
-	p->url = xstrdup(ep != NULL ? ep : IMDS_HOST);
+	if (ep == NULL)
+		ep = mode != NULL && strcasecmp(mode, "IPv6") == 0 ?
+		    IMDS_HOST6 : IMDS_HOST;
+	p->url = xstrdup(ep);
 	strip_slash(p->url);
 	p->kind = K_IMDS;
 	return fetch(p, e) < 0 ? -1 : 1;

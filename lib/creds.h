@@ -8,6 +8,9 @@
  *      against 169.254.170.2, or AWS_CONTAINER_CREDENTIALS_FULL_URI with
  *      AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])
  *   4. EC2 instance metadata, IMDSv2 (PUT token, then GET role credentials)
+ *      at AWS_EC2_METADATA_SERVICE_ENDPOINT, or 169.254.169.254
+ *      (fd00:ec2::254 with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6);
+ *      off with AWS_EC2_METADATA_DISABLED=true
  *
  * A profile passed in creds_opts (a --profile option) outranks the
  * environment's keys, as in the AWS CLI; AWS_PROFILE does not. A profile

@@ -193,3 +193,14 @@ sha8() { printf '%s' "$1" | sha256sum | cut -c1-8; }
 	    run -5 "$probe" --no-imds
 	refute_output --partial bad-auth-tok
 }
+
+@test "IMDS endpoint mode IPv6 asks fd00:ec2::254 (unreachable here: a fast, named failure)" {
+	AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 run -2 --separate-stderr timeout 20 "$probe"
+	# The reason (timeout, no route) depends on the network; the URL does not.
+	assert_regex "$stderr" '^credsprobe: no credentials: .*EC2 instance metadata failed: PUT http://\[fd00:ec2::254\]/latest/api/token: .+$'
+}
+
+@test "outside EC2 the default metadata address fails with a named error, not a hang" {
+	run -2 --separate-stderr timeout 20 "$probe"
+	assert_regex "$stderr" '^credsprobe: no credentials: .*EC2 instance metadata failed: PUT http://169\.254\.169\.254/latest/api/token: .+$'
+}

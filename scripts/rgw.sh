@@ -38,8 +38,9 @@ die() { echo "rgw.sh: $*" >&2; exit 1; }
 case $port in
 ''|*[!0-9]*) die "RGW_PORT must be a number: $port" ;;
 esac
-[ "$port" -ge 1024 ] && [ "$port" -le 65000 ] ||
+if [ "$port" -lt 1024 ] || [ "$port" -gt 65000 ]; then
 	die "RGW_PORT must be in 1024..65000: $port"
+fi
 case $dir in
 /*) ;;
 *) dir=$(pwd)/$dir ;;
@@ -86,7 +87,8 @@ port_busy() {
 running() {
 	[ -r "/proc/$1/stat" ] || return 1
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z' || return 0
-	[ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 1 ]
+	set -- /proc/"$1"/task/*
+	[ $# -gt 1 ]
 }
 
 do_stop() {

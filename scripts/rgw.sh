@@ -8,6 +8,9 @@
 #   scripts/rgw.sh stop     stop exactly what start started, remove the state
 #   scripts/rgw.sh status   exit 0 and print the endpoint if it is running
 #   scripts/rgw.sh env      print shell exports for the S3 clients
+#   scripts/rgw.sh stop-gateway | start-gateway
+#                           fault tests: stop (KILL) or start again only
+#                           radosgw; the objects stay in the running OSD
 #
 # Environment:
 #   RGW_PORT     S3 port (default 7480). Every other port derives from it:
@@ -291,6 +294,28 @@ do_start() {
 	    "$(( (t1 - t0) / 1000000 )) ms (state in $dir)" >&2
 }
 
+do_stop_gw() {
+	_p=$(alive radosgw radosgw) || die "radosgw is not running"
+	kill -9 "$_p"
+	while running "$_p"; do sleep 0.05; done
+}
+
+do_start_gw() {
+	[ -e "$mark" ] || die "no cluster in $dir: use start"
+	! alive radosgw radosgw >/dev/null || die "radosgw is already running"
+	alive osd.0 ceph-osd >/dev/null || die "ceph-osd is not running: use stop, start"
+	daemon radosgw radosgw -c "$conf" -n client.rgw.a
+	deadline=$(( $(date +%s) + timeout ))
+	until s3_ok; do
+		if [ "$(date +%s)" -ge "$deadline" ] ||
+		    ! alive radosgw radosgw >/dev/null; then
+			tail -n 15 "$dir/log/client.rgw.a.log" >&2
+			die "radosgw did not come back on 127.0.0.1:$port"
+		fi
+		sleep 0.1
+	done
+}
+
 do_status() {
 	if alive radosgw radosgw >/dev/null && s3_ok; then
 		echo "running: http://127.0.0.1:$port (mon $(alive mon.a ceph-mon ||
@@ -319,5 +344,8 @@ start)	do_start ;;
 stop)	do_stop ;;
 status)	do_status ;;
 env)	do_env ;;
-*)	echo "usage: scripts/rgw.sh start|stop|status|env" >&2; exit 2 ;;
+stop-gateway)	do_stop_gw ;;
+start-gateway)	do_start_gw ;;
+*)	echo "usage: scripts/rgw.sh start|stop|status|env|stop-gateway|start-gateway" >&2
+	exit 2 ;;
 esac

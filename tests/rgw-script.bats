@@ -54,6 +54,39 @@ teardown() {
 	run -0 "$rgw" stop
 }
 
+@test "rgw.sh stop-gateway and start-gateway restart only radosgw; objects survive" {
+	run -0 "$rgw" start
+	eval "$("$rgw" env)"
+	osd=$(cat "$RGW_DIR/run/osd.0.pid")
+	gw=$(cat "$RGW_DIR/run/radosgw.pid")
+	# A signed request without a body.
+	sig() {
+		curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' --max-time 5 \
+		    --aws-sigv4 aws:amz:us-east-1:s3 \
+		    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		    -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" \
+		    "$@"
+	}
+	run -0 sig -X PUT "$DDBLAKE_S3_ENDPOINT/keep-me"
+	assert_output 200
+	printf 'survives' >"$BATS_TEST_TMPDIR/obj"
+	run -0 curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    -H "x-amz-content-sha256: $(sha256sum <"$BATS_TEST_TMPDIR/obj" | cut -d' ' -f1)" \
+	    -T "$BATS_TEST_TMPDIR/obj" "$DDBLAKE_S3_ENDPOINT/keep-me/o"
+	assert_output 200
+	run -0 "$rgw" stop-gateway
+	run -7 curl -s -o /dev/null --max-time 5 "$DDBLAKE_S3_ENDPOINT/"
+	run -1 "$rgw" status
+	run -0 "$rgw" start-gateway
+	[ "$(cat "$RGW_DIR/run/radosgw.pid")" != "$gw" ]
+	[ "$(cat "$RGW_DIR/run/osd.0.pid")" = "$osd" ]
+	run -0 sig "$DDBLAKE_S3_ENDPOINT/keep-me/o"
+	assert_output 200
+	run -0 cat "$BATS_TEST_TMPDIR/body"
+	assert_output survives
+}
+
 @test "rgw.sh env prints the exports S3 clients need" {
 	run -0 "$rgw" env
 	assert_line "export DDBLAKE_S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
@@ -88,5 +121,5 @@ open(sys.argv[2], "w").close(); time.sleep(30)' "$RGW_PORT" "$BATS_TEST_TMPDIR/r
 	RGW_PORT=abc run -1 "$rgw" env
 	assert_output "rgw.sh: RGW_PORT must be a number: abc"
 	run -2 "$rgw" restart
-	assert_output "usage: scripts/rgw.sh start|stop|status|env"
+	assert_output "usage: scripts/rgw.sh start|stop|status|env|stop-gateway|start-gateway"
 }

@@ -5,13 +5,26 @@
 #   tests/run.sh FILE...         those (bats files or unit-test binaries)
 # A file that crashes, exits non-zero without a failing test, or prints fewer
 # results than its plan counts as one failure.
+# Bats files with a line "# needs: rgw" talk to S3: unless DDBLAKE_S3_ENDPOINT
+# is set, one radosgw (scripts/rgw.sh) is started for the whole run and
+# stopped at the end; if it cannot start, those files fail. Its port is
+# RGW_PORT, else the first free block of 50 from 7480; its folder RGW_DIR,
+# else one of the run's own.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${DDBLAKE_BIN:=$top/build}"
 export DDBLAKE_BIN
 jobs=${JOBS:-2}
 logs=$(mktemp -d "${TMPDIR:-/tmp}/ddblake-tests.XXXXXX")
-trap 'rm -rf "$logs"' EXIT
+rgw_started=
+cleanup() {
+	if [ -n "$rgw_started" ]; then
+		"$top/scripts/rgw.sh" stop || echo "run.sh: warning: rgw.sh stop failed" >&2
+	fi
+	rm -rf "$logs"
+}
+trap cleanup EXIT
+trap 'exit 130' INT HUP TERM
 
 if [ $# -eq 0 ]; then
 	set -- "$DDBLAKE_BIN"/unit/test_* "$top"/tests/*.bats
@@ -29,8 +42,47 @@ for f in "$@"; do
 	printf '%s\n' "$f" >"$logs/$i.name"
 done
 
-ls "$logs"/*.name 2>/dev/null | sed 's/\.name$//' |
-	xargs -P "$jobs" -n 1 "$top/tests/lib/run1.sh"
+# Files that need radosgw: start it once, or fail them without running.
+need_rgw=
+for n in "$logs"/*.name; do
+	[ -e "$n" ] || continue
+	case $(cat "$n") in
+	*.bats) grep -qx '# needs: rgw' "$(cat "$n")" && need_rgw="$need_rgw ${n%.name}" ;;
+	esac
+done
+if [ -n "$need_rgw" ] && [ -z "${DDBLAKE_S3_ENDPOINT:-}" ]; then
+	# Several runs may share this machine (CI, developers, worktrees):
+	# unless RGW_PORT is given, take the first free block of 50 ports from
+	# 7480 on, and keep this run's cluster in its own folder.
+	if [ -z "${RGW_PORT:-}" ]; then
+		p=7480
+		while [ "$p" -lt 9480 ]; do
+			ss -Hltn | awk '{ sub(/.*:/, "", $4); print $4 }' |
+			    awk -v lo="$p" '$1 >= lo && $1 < lo + 50 { b = 1 } END { exit !b }' ||
+				break
+			p=$((p + 50))
+		done
+		RGW_PORT=$p
+	fi
+	: "${RGW_DIR:=$logs/rgw}"
+	export RGW_PORT RGW_DIR
+	rgw_started=1
+	if "$top/scripts/rgw.sh" start </dev/null >"$logs/rgw.out" 2>&1; then
+		cat "$logs/rgw.out" >&2
+		eval "$("$top/scripts/rgw.sh" env)"
+	else
+		for b in $need_rgw; do
+			printf '1..1\nnot ok 1 - radosgw did not start (scripts/rgw.sh start)\n' >"$b.tap"
+			cp "$logs/rgw.out" "$b.err"
+			echo 1 >"$b.rc"
+		done
+	fi
+fi
+
+for n in "$logs"/*.name; do
+	[ -e "$n" ] || continue
+	[ -e "${n%.name}.rc" ] || echo "${n%.name}"
+done | xargs -r -P "$jobs" -n 1 "$top/tests/lib/run1.sh"
 
 pass=0 fail=0 skip=0
 for n in "$logs"/*.name; do

@@ -1,0 +1,112 @@
+/* s3: a small S3 client for uploads over libcurl, signed by lib/sigv4.
+ *
+ * PutObject for small files, multipart upload (parts in parallel,
+ * CompleteMultipartUpload, AbortMultipartUpload on any failure) above the
+ * threshold. Every PUT and part carries the real payload SHA-256 in
+ * x-amz-content-sha256 and a Content-MD5; the returned ETag is checked
+ * against the MD5 before success is declared (not with SSE-KMS, whose
+ * ETags are not MD5s; S3 still verifies Content-MD5 then). No CRC checksum
+ * headers are sent (several S3-compatible stores reject them).
+ *
+ * Concurrency: the client owns `jobs` connections (curl easy handles that
+ * keep their TCP/TLS connection between requests) and a data buffer each.
+ * Every request borrows one, so at most `jobs` requests are in flight and
+ * memory stays near jobs x max(part size, threshold). s3_put_file may be
+ * called from several threads at once; a multipart upload runs its parts
+ * on helper threads that borrow connections from the same pool.
+ *
+ * Retries: network errors, 5xx, 429, SlowDown, RequestTimeout and
+ * ExpiredToken (after creds_refresh) are retried with exponential backoff
+ * and full jitter, at least 1 s apart, until max_attempts or retry_time_ms
+ * (counted from the first attempt of each request) runs out. Other errors
+ * are permanent and fail at once with the S3 code, message and a hint.
+ *
+ * Ownership: the client borrows the config strings and the credential
+ * provider for its lifetime. Returned strings are the caller's. */
+#ifndef S3_H
+#define S3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "creds.h"
+#include "msg.h"
+
+#define S3_MIN_PART (5ULL << 20)
+#define S3_MAX_PART (5ULL << 30)
+#define S3_MAX_PARTS 10000
+
+enum { S3_CORRUPT_NONE, S3_CORRUPT_MD5, S3_CORRUPT_SHA256 };
+
+struct s3_config {
+	const char *endpoint;	/* URL; NULL: https://s3.REGION.amazonaws.com */
+	const char *region;	/* required */
+	int path_style;		/* 1: always /bucket/key; 0: virtual-hosted
+				 * when the bucket name and endpoint allow */
+	const char *ca_bundle;	/* NULL: system CA store */
+	uint64_t retry_time_ms;	/* per request, from its first attempt */
+	unsigned max_attempts;	/* per request, first attempt included */
+	uint64_t part_size;
+	uint64_t multipart_threshold;	/* bigger files go multipart */
+	unsigned jobs;		/* connections = requests in flight */
+	int corrupt;		/* S3_CORRUPT_*: test-only */
+};
+
+/* Headers of the object (PutObject / CreateMultipartUpload). Borrowed;
+ * NULL leaves a header out. */
+struct s3_object_opts {
+	const char *content_type;
+	const char *content_encoding;
+	const char *storage_class;
+	const char *sse;		/* "AES256" or "aws:kms" */
+	const char *sse_kms_key_id;
+	const char *acl;		/* canned ACL */
+	const char *const *metadata;	/* "name=value" */
+	size_t nmetadata;
+};
+
+struct s3_result {
+	char etag[128];		/* without quotes */
+	uint64_t size;
+	unsigned parts;		/* 0: single PUT */
+	unsigned retries;	/* requests repeated */
+};
+
+/* Status of a failed call: the object failed, or the whole run should
+ * stop because every further request would fail the same way (bad
+ * credentials, no such bucket, the store unreachable after retries). */
+enum { S3_OK = 0, S3_FAIL = -1, S3_FAIL_ALL = -2 };
+
+struct s3_client;
+
+struct s3_client *s3_new(const struct s3_config *cfg,
+    struct creds_provider *cp, struct err *e);
+void s3_free(struct s3_client *c);
+
+/* Ask running and future requests to stop soon (signal-safe). */
+void s3_stop(struct s3_client *c);
+
+/* Upload `size` bytes read from fd (pread, so fd is shared safely) to
+ * bucket/key. Returns S3_OK, S3_FAIL or S3_FAIL_ALL with e filled. */
+int s3_put_file(struct s3_client *c, const char *bucket, const char *key,
+    int fd, uint64_t size, const struct s3_object_opts *o,
+    struct s3_result *r, struct err *e);
+
+/* Dry run: append what s3_put_file would send first (PutObject, or
+ * CreateMultipartUpload and the part plan) with the canonical request and
+ * string to sign. Credentials are optional (NULL: placeholders); the
+ * secret, the signature and the session token are never written. */
+int s3_describe_put(struct s3_client *c, const char *bucket,
+    const char *key, int fd, uint64_t size, const struct s3_object_opts *o,
+    struct buf *out, struct err *e);
+
+/* The S3 percent-encoding of a key (RFC 3986 unreserved kept, '/' kept):
+ * appended to out. */
+int s3_key_encode(struct buf *out, const char *key);
+
+/* The effective part size for `size` bytes: cfg part size, raised (to a
+ * whole MiB) when the file would need more than 10,000 parts. */
+uint64_t s3_part_size(const struct s3_client *c, uint64_t size);
+
+#endif

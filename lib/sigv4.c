@@ -109,15 +109,15 @@ reencode(struct buf *out, const char *s, size_t n)
 }
 
 struct qpair {
-	size_t k, klen, v, vlen;	/* offsets into the encoded buffer */
+	const char *base;		/* the encoded buffer */
+	size_t k, klen, v, vlen;	/* offsets into it */
 };
-
-static const char *qbase;
 
 static int
 qcmp(const void *a, const void *b)
 {
 	const struct qpair *x = a, *y = b;
+	const char *qbase = x->base;
 	size_t n = x->klen < y->klen ? x->klen : y->klen;
 	int c = memcmp(qbase + x->k, qbase + y->k, n);
 
@@ -171,7 +171,9 @@ sigv4_canonical_query(struct buf *out, const char *query)
 		if (*p == '&')
 			p++;
 	}
-	qbase = enc.p;
+	/* No global for the comparator: several threads sign at once. */
+	for (i = 0; i < np; i++)
+		pairs[i].base = enc.p;
 	qsort(pairs, np, sizeof *pairs, qcmp);
 	for (i = 0; i < np && r == 0; i++) {
 		if ((i > 0 && buf_addc(out, '&') < 0) ||

@@ -119,12 +119,13 @@ static void
 xml_get(const char *xml, size_t n, const char *tag, char *out, size_t on)
 {
 	char open[64], close[64];
-	const char *s, *e, *end = xml + n;
+	const char *s, *e, *end;
 	size_t k = 0;
 
 	out[0] = '\0';
 	if (xml == NULL)
 		return;
+	end = xml + n;
 	snprintf(open, sizeof open, "<%s>", tag);
 	snprintf(close, sizeof close, "</%s>", tag);
 	s = find(xml, n, open);

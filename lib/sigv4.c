@@ -152,6 +152,7 @@ sigv4_canonical_query(struct buf *out, const char *query)
 		struct qpair q;
 
 		if (len != 0) {
+			q.base = NULL;	/* set once enc stops moving */
 			q.k = enc.len;
 			if (reencode(&enc, p, kl) < 0)
 				r = -1;
@@ -282,10 +283,11 @@ sigv4_canonical_request(struct buf *out, struct buf *signed_names,
     const struct sigv4_request *r)
 {
 	struct buf names;
-	struct buf *nm = signed_names != NULL ? signed_names : &names;
+	struct buf *nm;
 	int rc = 0;
 
 	buf_init(&names, 0);
+	nm = signed_names != NULL ? signed_names : &names;
 	rc |= buf_addstr(out, r->method);
 	rc |= buf_addc(out, '\n');
 	rc |= buf_addstr(out, r->path != NULL && *r->path != '\0' ?

@@ -200,7 +200,7 @@ print_result(const char *path, const char *key, const struct s3_result *r)
 		fputs(",\"etag\":", stdout);
 		json_str(stdout, r->etag);
 		printf(",\"size\":%llu,\"file\":", (unsigned long long)r->size);
-		json_str(stdout, path);
+		json_str(stdout, g.stdin_object ? "-" : path);
 		fputs("}\n", stdout);
 	} else {
 		printf("s3://%s/%s %s\n", g.bucket, key, r->etag);

@@ -19,8 +19,6 @@
 #include "util.h"
 
 #define BODY_MAX (1u << 20)	/* cap on a response body we keep */
-#define BACKOFF_MIN_MS 1000	/* never two tries of a request within 1 s */
-#define BACKOFF_CAP_MS 20000
 #define MAXH 24
 
 struct conn {
@@ -43,8 +41,7 @@ struct s3_client {
 	int ip_host;		/* endpoint host is an address or localhost */
 	pthread_mutex_t poolmu;
 	pthread_cond_t poolcv;
-	struct conn *idle;
-	struct conn *conns;	/* all of them, for s3_free */
+	struct conn *idle;	/* all of them when no request runs */
 	unsigned nconns;
 	volatile sig_atomic_t stop;
 };
@@ -65,7 +62,11 @@ struct req {
 	unsigned max_attempts;	/* 0: the client's */
 };
 
-enum { C_OK, C_RETRY, C_REFRESH, C_PERM, C_FATAL };
+#define C_OK S3_CLASS_OK
+#define C_RETRY S3_CLASS_RETRY
+#define C_REFRESH S3_CLASS_REFRESH
+#define C_PERM S3_CLASS_PERM
+#define C_FATAL S3_CLASS_FATAL
 
 /* ---- small helpers ---- */
 
@@ -118,12 +119,13 @@ static void
 xml_get(const char *xml, size_t n, const char *tag, char *out, size_t on)
 {
 	char open[64], close[64];
-	const char *s, *e, *end = xml + n;
+	const char *s, *e, *end;
 	size_t k = 0;
 
 	out[0] = '\0';
 	if (xml == NULL)
 		return;
+	end = xml + n;
 	snprintf(open, sizeof open, "<%s>", tag);
 	snprintf(close, sizeof close, "</%s>", tag);
 	s = find(xml, n, open);
@@ -359,8 +361,6 @@ s3_new(const struct s3_config *cfg, struct creds_provider *cp,
 		c->idle = k;
 		c->nconns++;
 	}
-	/* Keep a second list of every connection for s3_free. */
-	c->conns = c->idle;
 	return c;
 fail:
 	free(c->scheme);
@@ -620,8 +620,20 @@ classify_curl(CURLcode cc)
 	}
 }
 
-static int
-classify(long status, const char *code)
+uint64_t
+s3_backoff_ms(unsigned attempt, uint64_t r)
+{
+	unsigned sh = attempt < 16 ? attempt : 16;
+	uint64_t cap = (uint64_t)S3_BACKOFF_MIN_MS << sh, d;
+
+	if (cap > S3_BACKOFF_CAP_MS)
+		cap = S3_BACKOFF_CAP_MS;
+	d = r % (cap + 1);	/* full jitter */
+	return d < S3_BACKOFF_MIN_MS ? S3_BACKOFF_MIN_MS : d;
+}
+
+int
+s3_classify(long status, const char *code)
 {
 	if (status >= 200 && status < 300 && *code == '\0')
 		return C_OK;
@@ -769,7 +781,7 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 			}
 			/* A 200 with an <Error> body (CompleteMultipart-
 			 * Upload) is an error, graded by its code. */
-			cls = classify(status, code);
+			cls = s3_classify(status, code);
 		} else if (cc == CURLE_ABORTED_BY_CALLBACK) {
 			err_set(e, EX_REMOTE_TEMP, "%s s3://%s/%s: "
 			    "interrupted", rq->op, rq->bucket, rq->key);
@@ -793,15 +805,9 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 			cls = C_FATAL;
 		}
 		if (cls == C_RETRY) {
-			uint64_t el = util_now_ms() - t0, cap, d;
-			unsigned sh = attempt < 16 ? attempt : 16;
+			uint64_t el = util_now_ms() - t0;
+			uint64_t d = s3_backoff_ms(attempt, rnd(k));
 
-			cap = (uint64_t)BACKOFF_MIN_MS << sh;
-			if (cap > BACKOFF_CAP_MS)
-				cap = BACKOFF_CAP_MS;
-			d = rnd(k) % (cap + 1);	/* full jitter */
-			if (d < BACKOFF_MIN_MS)
-				d = BACKOFF_MIN_MS;
 			if (attempt < max && el + d <= c->cfg.retry_time_ms) {
 				if (retries != NULL)
 					(*retries)++;
@@ -1168,6 +1174,10 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 		h[rq.nextra++] = (struct sigv4_header){ "Content-Type",
 		    "application/octet-stream" };
 	rq.sha256 = SIGV4_EMPTY_SHA256;
+	/* Not cut short by a stop: the server may have created the upload
+	 * already, and only its id lets us abort it. */
+	rq.ignore_stop = 1;
+	rq.max_attempts = c->stop ? 1 : 0;
 	rc = request(c, k, &rq, &r->retries, e);
 	if (rc == S3_OK) {
 		xml_get(k->body.p, k->body.len, "UploadId", m.upload_id,

@@ -101,6 +101,18 @@ int s3_describe_put(struct s3_client *c, const char *bucket,
     const char *key, int fd, uint64_t size, const struct s3_object_opts *o,
     struct buf *out, struct err *e);
 
+/* Retry policy, exposed for its unit test. */
+#define S3_BACKOFF_MIN_MS 1000	/* never two tries of a request within 1 s */
+#define S3_BACKOFF_CAP_MS 20000
+enum { S3_CLASS_OK, S3_CLASS_RETRY, S3_CLASS_REFRESH, S3_CLASS_PERM,
+	S3_CLASS_FATAL };
+/* Sleep before try attempt+1: uniform in [0, min(cap, 1 s << attempt)]
+ * from the random number r (full jitter), at least 1 s. */
+uint64_t s3_backoff_ms(unsigned attempt, uint64_t r);
+/* An HTTP status and S3 error code ("" if none) as: done, retry, refresh
+ * the credentials then retry, fail this object, or fail the run. */
+int s3_classify(long status, const char *code);
+
 /* The S3 percent-encoding of a key (RFC 3986 unreserved kept, '/' kept):
  * appended to out. */
 int s3_key_encode(struct buf *out, const char *key);

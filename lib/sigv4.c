@@ -109,15 +109,15 @@ reencode(struct buf *out, const char *s, size_t n)
 }
 
 struct qpair {
-	size_t k, klen, v, vlen;	/* offsets into the encoded buffer */
+	const char *base;		/* the encoded buffer */
+	size_t k, klen, v, vlen;	/* offsets into it */
 };
-
-static const char *qbase;
 
 static int
 qcmp(const void *a, const void *b)
 {
 	const struct qpair *x = a, *y = b;
+	const char *qbase = x->base;
 	size_t n = x->klen < y->klen ? x->klen : y->klen;
 	int c = memcmp(qbase + x->k, qbase + y->k, n);
 
@@ -152,6 +152,7 @@ sigv4_canonical_query(struct buf *out, const char *query)
 		struct qpair q;
 
 		if (len != 0) {
+			q.base = NULL;	/* set once enc stops moving */
 			q.k = enc.len;
 			if (reencode(&enc, p, kl) < 0)
 				r = -1;
@@ -171,7 +172,9 @@ sigv4_canonical_query(struct buf *out, const char *query)
 		if (*p == '&')
 			p++;
 	}
-	qbase = enc.p;
+	/* No global for the comparator: several threads sign at once. */
+	for (i = 0; i < np; i++)
+		pairs[i].base = enc.p;
 	qsort(pairs, np, sizeof *pairs, qcmp);
 	for (i = 0; i < np && r == 0; i++) {
 		if ((i > 0 && buf_addc(out, '&') < 0) ||
@@ -280,10 +283,11 @@ sigv4_canonical_request(struct buf *out, struct buf *signed_names,
     const struct sigv4_request *r)
 {
 	struct buf names;
-	struct buf *nm = signed_names != NULL ? signed_names : &names;
+	struct buf *nm;
 	int rc = 0;
 
 	buf_init(&names, 0);
+	nm = signed_names != NULL ? signed_names : &names;
 	rc |= buf_addstr(out, r->method);
 	rc |= buf_addc(out, '\n');
 	rc |= buf_addstr(out, r->path != NULL && *r->path != '\0' ?

@@ -19,7 +19,7 @@ setup_file() {
 	export RGW_PORT=${S3PUT_FAULT_PORT:-37480}
 	# Short: unix socket paths inside it must stay under 108 bytes.
 	RGW_DIR=/tmp/s3pf.$$.$RANDOM
-	export RGW_DIR RGW_MEM=1G
+	export RGW_DIR RGW_MEM=3G
 	"$top/scripts/rgw.sh" start >&3 2>&1
 	eval "$("$top/scripts/rgw.sh" env)"
 	export DDBLAKE_S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
@@ -77,6 +77,24 @@ put() {
 	s3put --endpoint-url "$DDBLAKE_S3_ENDPOINT" --path-style "$@"
 }
 
+# For `bgput ... &`: exec, so $! is s3put itself and signals reach it.
+bgput() {
+	exec s3put --endpoint-url "$DDBLAKE_S3_ENDPOINT" --path-style "$@"
+}
+
+# Wait until the bucket has a multipart upload in progress: the moment to
+# interrupt s3put "mid-upload".
+wait_upload() {
+	local keys
+	for _ in $(seq 100); do
+		keys=$(s3_aws s3api list-multipart-uploads --bucket "$1" \
+		    --query 'Uploads[].Key' --output text)
+		[ -n "$keys" ] && [ "$keys" != None ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 @test "s3put faults: radosgw stopped mid-run and restarted: retries deliver every file once" {
 	s3_setup
 	mkdir -p out/dt=2024-06-25
@@ -84,7 +102,7 @@ put() {
 		head -c 200000 /dev/urandom >"out/dt=2024-06-25/ddb-2024-06-25-10-00-$i-000-u$i.json"
 	done
 	mkfifo in
-	put --retry-time 2m --stats stats.json "s3://$S3_BUCKET/lake" <in >up.out 2>up.err &
+	bgput --retry-time 2m --stats stats.json "s3://$S3_BUCKET/lake" <in >up.out 2>up.err &
 	pid=$!
 	exec 7>in
 	ls out/dt=2024-06-25/*-0[1-9]-000-* out/dt=2024-06-25/*-10-000-* >&7
@@ -116,16 +134,12 @@ put() {
 
 @test "s3put faults: SIGKILL mid multipart upload; the rerun completes, nothing lost or duplicated" {
 	s3_setup
-	head -c $((200 << 20)) /dev/urandom >big.bin
+	head -c $((600 << 20)) /dev/urandom >big.bin
 	echo small >small.json
-	put --jobs 1 --part-size 5M --multipart-threshold 5M --remove \
+	bgput --jobs 1 --part-size 5M --multipart-threshold 5M --remove \
 	    --key '{name}' "s3://$S3_BUCKET" small.json big.bin >first.out 2>first.err &
 	pid=$!
-	for _ in $(seq 300); do
-		grep -q small.json first.out && break
-		sleep 0.05
-	done
-	sleep 0.5
+	wait_upload "$S3_BUCKET"
 	kill -9 "$pid"
 	wait "$pid" || true
 	# Killed mid-upload: big.bin was not reported, and is still here.
@@ -136,7 +150,7 @@ put() {
 	cp big.bin want.bin
 	run -0 --separate-stderr put --jobs 2 --part-size 5M --multipart-threshold 5M \
 	    --remove --key '{name}' "s3://$S3_BUCKET" big.bin
-	assert_output --regexp "^s3://$S3_BUCKET/big.bin [0-9a-f]{32}-40\$"
+	assert_output --regexp "^s3://$S3_BUCKET/big.bin [0-9a-f]{32}-120\$"
 	[ ! -e big.bin ]
 	run -0 s3_ls "$S3_BUCKET"
 	assert_output "$(printf 'big.bin\nsmall.json')"
@@ -146,15 +160,15 @@ put() {
 
 @test "s3put faults: SIGTERM mid multipart upload aborts it (no orphaned parts), exit 6, file kept" {
 	s3_setup
-	head -c $((200 << 20)) /dev/urandom >big.bin
-	put --jobs 1 --part-size 5M --multipart-threshold 5M --remove \
+	head -c $((600 << 20)) /dev/urandom >big.bin
+	bgput --jobs 1 --part-size 5M --multipart-threshold 5M --remove \
 	    --key '{name}' "s3://$S3_BUCKET" big.bin >out 2>err &
 	pid=$!
-	sleep 1
+	wait_upload "$S3_BUCKET"
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
-	cat err
+	echo "exit $rc"; cat err
 	[ "$rc" -eq 6 ]
 	grep -q "interrupted" err
 	[ -e big.bin ]

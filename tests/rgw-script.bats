@@ -26,7 +26,8 @@ teardown() {
 }
 
 @test "rgw.sh start serves signed S3 on 127.0.0.1 only; stop kills exactly its daemons and removes the folder" {
-	run -0 "$rgw" start
+	run "$rgw" start
+	assert_success
 	assert_output --regexp "radosgw ready on http://127.0.0.1:$RGW_PORT in [0-9]+ ms"
 	run -0 "$rgw" status
 	assert_output --partial "running: http://127.0.0.1:$RGW_PORT"
@@ -55,7 +56,8 @@ teardown() {
 }
 
 @test "rgw.sh stop-gateway and start-gateway restart only radosgw; objects survive" {
-	run -0 "$rgw" start
+	run "$rgw" start
+	assert_success
 	eval "$("$rgw" env)"
 	osd=$(cat "$RGW_DIR/run/osd.0.pid")
 	gw=$(cat "$RGW_DIR/run/radosgw.pid")

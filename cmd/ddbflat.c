@@ -143,23 +143,6 @@ on_warn(void *ctx, uint64_t line, const char *msg)
 	msg_warn("%s:%llu: %s", r->name, (unsigned long long)line, msg);
 }
 
-static int
-write_all(int fd, const char *s, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		k = write(fd, s, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		s += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Output goes out in write(2) calls that hold whole lines only, so several
  * ddbflat processes appending to one file (xargs -P ... > file) never cut
  * each other's records. */
@@ -168,7 +151,7 @@ flush_out(struct run *r)
 {
 	if (r->obuf.len == 0)
 		return 0;
-	if (write_all(1, r->obuf.p, r->obuf.len) < 0) {
+	if (util_write_all(1, r->obuf.p, r->obuf.len) < 0) {
 		r->out_failed = 1;
 		return -1;
 	}
@@ -182,7 +165,7 @@ emit(struct run *r, const char *s, size_t n)
 	if (r->obuf.len + n > OBUF_SIZE && flush_out(r) < 0)
 		return -1;
 	if (n > OBUF_SIZE) {
-		if (write_all(1, s, n) < 0) {
+		if (util_write_all(1, s, n) < 0) {
 			r->out_failed = 1;
 			return -1;
 		}

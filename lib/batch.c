@@ -168,22 +168,6 @@ batch_free(struct batch *bt)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 io_err(struct batcher *b, struct err *e, const char *what, const char *path)
 {
 	return err_set(e, EX_IO, "%s%s%s: %s%s%s", b->dir, b->sep, path, what,
@@ -195,7 +179,7 @@ static int
 spool_write(struct batcher *b, struct batch *bt, const char *p, size_t n,
     struct err *e)
 {
-	if (write_all(bt->fd, p, n) < 0) {
+	if (util_write_all(bt->fd, p, n) < 0) {
 		int saved = errno;
 
 		if (ftruncate(bt->fd, (off_t)bt->written) != 0) {
@@ -258,7 +242,7 @@ print_path(struct batcher *b, const struct batch *bt, struct err *e)
 	if (n < 0 || (size_t)n >= sizeof line)
 		return err_set(e, EX_IO, "%s%s%s: path too long", b->dir,
 		    b->sep, bt->final);
-	if (write_all(fileno(b->o.out), line, (size_t)n) < 0)
+	if (util_write_all(fileno(b->o.out), line, (size_t)n) < 0)
 		return err_set(e, EX_IO, "write error: stdout: %s",
 		    strerror(errno));
 	return 0;
@@ -306,7 +290,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 				deflateEnd(&z);
 				return err_set(e, EX_IO, "zlib: deflate failed");
 			}
-			if (write_all(out, (char *)b->zout,
+			if (util_write_all(out, (char *)b->zout,
 			    ZCHUNK - z.avail_out) < 0) {
 				deflateEnd(&z);
 				return io_err(b, e, "write", tmp);

@@ -1064,25 +1064,33 @@ wrapped(struct flat *f, const char *base, struct json_toks *ts, uint32_t di,
 	return dispatch(f, f->dec.p + sk, &f->tk2, HINT_RECORD, wm, 1);
 }
 
+/* Metadata a Kinesis or Firehose envelope carries for its record. */
+static void
+wrapmeta_fill(struct wrapmeta *wm, const char *base,
+    const struct json_toks *ts, uint32_t seq, uint32_t arrival, int unit)
+{
+	memset(wm, 0, sizeof *wm);
+	if (seq != 0 && ts->t[seq].type == JSON_STRING) {
+		wm->seq.p = base + ts->t[seq].start;
+		wm->seq.n = ts->t[seq].end - ts->t[seq].start;
+	}
+	if (arrival != 0) {
+		wm->arrival.p = base + ts->t[arrival].start;
+		wm->arrival.n = ts->t[arrival].end - ts->t[arrival].start;
+		wm->arrival.type = ts->t[arrival].type;
+		wm->arrival_unit = unit;
+	}
+}
+
 static int
 kinesis(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
     uint32_t di)
 {
 	struct wrapmeta wm;
-	uint32_t v;
 
-	memset(&wm, 0, sizeof wm);
-	if ((v = JSON_GET(ts, base, root, "SequenceNumber")) != 0 &&
-	    ts->t[v].type == JSON_STRING) {
-		wm.seq.p = base + ts->t[v].start;
-		wm.seq.n = ts->t[v].end - ts->t[v].start;
-	}
-	if ((v = JSON_GET(ts, base, root, "ApproximateArrivalTimestamp")) != 0) {
-		wm.arrival.p = base + ts->t[v].start;
-		wm.arrival.n = ts->t[v].end - ts->t[v].start;
-		wm.arrival.type = ts->t[v].type;
-		wm.arrival_unit = DDBTIME_AUTO;
-	}
+	wrapmeta_fill(&wm, base, ts, JSON_GET(ts, base, root, "SequenceNumber"),
+	    JSON_GET(ts, base, root, "ApproximateArrivalTimestamp"),
+	    DDBTIME_AUTO);
 	return wrapped(f, base, ts, di, &wm, "Kinesis Data");
 }
 
@@ -1091,21 +1099,11 @@ firehose(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
     uint32_t di)
 {
 	struct wrapmeta wm;
-	uint32_t v, km;
+	uint32_t km = JSON_GET(ts, base, root, "kinesisRecordMetadata");
 
-	memset(&wm, 0, sizeof wm);
-	km = JSON_GET(ts, base, root, "kinesisRecordMetadata");
-	if (km != 0 && (v = JSON_GET(ts, base, km, "sequenceNumber")) != 0 &&
-	    ts->t[v].type == JSON_STRING) {
-		wm.seq.p = base + ts->t[v].start;
-		wm.seq.n = ts->t[v].end - ts->t[v].start;
-	}
-	if ((v = JSON_GET(ts, base, root, "approximateArrivalTimestamp")) != 0) {
-		wm.arrival.p = base + ts->t[v].start;
-		wm.arrival.n = ts->t[v].end - ts->t[v].start;
-		wm.arrival.type = ts->t[v].type;
-		wm.arrival_unit = DDBTIME_MS;
-	}
+	wrapmeta_fill(&wm, base, ts, km != 0 ? JSON_GET(ts, base, km,
+	    "sequenceNumber") : 0, JSON_GET(ts, base, root,
+	    "approximateArrivalTimestamp"), DDBTIME_MS);
 	return wrapped(f, base, ts, di, &wm, "Firehose data");
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "msg.h"
 #include "util.h"
@@ -117,6 +118,24 @@ util_parse_duration(const char *s, uint64_t *ms)
 	if (v * mul > 1e15)
 		return -1;
 	*ms = (uint64_t)(v * mul + 0.5);
+	return 0;
+}
+
+int
+util_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, s, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		s += k;
+		n -= (size_t)k;
+	}
 	return 0;
 }
 

@@ -20,6 +20,9 @@ int util_parse_duration(const char *s, uint64_t *ms);
 /* Whole decimal number in [min, max]. */
 int util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* write(2) all n bytes, retrying short writes and EINTR; -1 with errno. */
+int util_write_all(int fd, const void *p, size_t n);
+
 uint64_t util_now_ms(void);	/* CLOCK_MONOTONIC */
 uint64_t util_wall_ms(void);	/* CLOCK_REALTIME */
 

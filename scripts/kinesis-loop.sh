@@ -42,8 +42,8 @@ set -eu
 die() { echo "kinesis-loop.sh: $*" >&2; exit "${2:-2}"; }
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-stream= shard= from=trim-horizon state= resume=AFTER limit=1000 pause=1
-iterations= endpoint= region=
+stream='' shard='' from=trim-horizon state='' resume=AFTER limit=1000 pause=1
+iterations='' endpoint='' region=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--stream) stream=${2:?}; shift ;;

@@ -41,6 +41,15 @@ stderr_lacks() {
 	[ -e "$f" ]	# kept without --remove
 }
 
+@test "s3put: an empty file is an empty object" {
+	s3_setup
+	: >empty.json
+	run -0 --separate-stderr put --key '{name}' "s3://$S3_BUCKET" empty.json
+	assert_output "s3://$S3_BUCKET/empty.json d41d8cd98f00b204e9800998ecf8427e"
+	s3_get "$S3_BUCKET" empty.json got
+	[ ! -s got ]
+}
+
 @test "s3put: 20 MiB goes up in 3 multipart parts; bytes and the -3 ETag agree" {
 	s3_setup
 	head -c $((20 << 20)) /dev/urandom >big.bin

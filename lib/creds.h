@@ -8,11 +8,27 @@
  *      against 169.254.170.2, or AWS_CONTAINER_CREDENTIALS_FULL_URI with
  *      AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])
  *   4. EC2 instance metadata, IMDSv2 (PUT token, then GET role credentials)
+ *      at AWS_EC2_METADATA_SERVICE_ENDPOINT, or 169.254.169.254
+ *      (fd00:ec2::254 with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6);
+ *      off with AWS_EC2_METADATA_DISABLED=true
+ *
+ * A profile passed in creds_opts (a --profile option) outranks the
+ * environment's keys, as in the AWS CLI; AWS_PROFILE does not. A profile
+ * named explicitly must exist and hold static keys (role_arn, sso and
+ * credential_process are not supported); the default one may be absent.
+ * Container credentials over plain http go only to loopback or the
+ * link-local container endpoints. IMDSv2 only (no IMDSv1 fallback); each
+ * metadata request has a 1 s connect and 2 s total timeout, so a machine
+ * outside EC2 fails fast.
  *
  * The provider owns the strings in the struct creds it hands out; they stay
- * valid until the next creds_get/creds_refresh or creds_free. Temporary
- * credentials are refreshed by creds_get when they expire within
- * CREDS_REFRESH_MS. Secrets never appear in any error message. */
+ * valid until creds_free (superseded ones are kept, a few hundred bytes
+ * per refresh), so threads may share one provider: creds_get and
+ * creds_refresh lock. Temporary credentials are refreshed by creds_get when
+ * they expire within CREDS_REFRESH_MS (at most one attempt a second until
+ * they have expired); if that refresh fails while they are still valid,
+ * the old ones are returned. Secrets never appear in any
+ * error message. */
 #ifndef CREDS_H
 #define CREDS_H
 

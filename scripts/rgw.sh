@@ -8,6 +8,9 @@
 #   scripts/rgw.sh stop     stop exactly what start started, remove the state
 #   scripts/rgw.sh status   exit 0 and print the endpoint if it is running
 #   scripts/rgw.sh env      print shell exports for the S3 clients
+#   scripts/rgw.sh stop-gateway | start-gateway
+#                           fault tests: stop (KILL) or start again only
+#                           radosgw; the objects stay in the running OSD
 #
 # Environment:
 #   RGW_PORT     S3 port (default 7480). Every other port derives from it:
@@ -31,15 +34,16 @@ timeout=${RGW_TIMEOUT:-120}
 
 # Fixed test keys: the server is throw-away and bound to loopback.
 ak=DDBLAKETESTACCESSKEY
-sk=ddblakeTestSecretKey/0123456789abcdefghij
+sk=ddblakeTestSecretKey/0123456789abcdefghi
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
 
 case $port in
 ''|*[!0-9]*) die "RGW_PORT must be a number: $port" ;;
 esac
-[ "$port" -ge 1024 ] && [ "$port" -le 65000 ] ||
+if [ "$port" -lt 1024 ] || [ "$port" -gt 65000 ]; then
 	die "RGW_PORT must be in 1024..65000: $port"
+fi
 case $dir in
 /*) ;;
 *) dir=$(pwd)/$dir ;;
@@ -86,7 +90,8 @@ port_busy() {
 running() {
 	[ -r "/proc/$1/stat" ] || return 1
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z' || return 0
-	[ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 1 ]
+	set -- /proc/"$1"/task/*
+	[ $# -gt 1 ]
 }
 
 do_stop() {
@@ -183,6 +188,10 @@ osd crush chooseleaf type = 0
 mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
+# Commit cluster map changes at once, not once a second: radosgw creates
+# its pools one command at a time, and each waited for the next round.
+paxos propose interval = 0.01
+paxos min wait = 0.001
 mon data = $dir/mon/\$cluster-\$id
 osd data = $dir/osd/\$cluster-\$id
 
@@ -285,6 +294,28 @@ do_start() {
 	    "$(( (t1 - t0) / 1000000 )) ms (state in $dir)" >&2
 }
 
+do_stop_gw() {
+	_p=$(alive radosgw radosgw) || die "radosgw is not running"
+	kill -9 "$_p"
+	while running "$_p"; do sleep 0.05; done
+}
+
+do_start_gw() {
+	[ -e "$mark" ] || die "no cluster in $dir: use start"
+	! alive radosgw radosgw >/dev/null || die "radosgw is already running"
+	alive osd.0 ceph-osd >/dev/null || die "ceph-osd is not running: use stop, start"
+	daemon radosgw radosgw -c "$conf" -n client.rgw.a
+	deadline=$(( $(date +%s) + timeout ))
+	until s3_ok; do
+		if [ "$(date +%s)" -ge "$deadline" ] ||
+		    ! alive radosgw radosgw >/dev/null; then
+			tail -n 15 "$dir/log/client.rgw.a.log" >&2
+			die "radosgw did not come back on 127.0.0.1:$port"
+		fi
+		sleep 0.1
+	done
+}
+
 do_status() {
 	if alive radosgw radosgw >/dev/null && s3_ok; then
 		echo "running: http://127.0.0.1:$port (mon $(alive mon.a ceph-mon ||
@@ -313,5 +344,8 @@ start)	do_start ;;
 stop)	do_stop ;;
 status)	do_status ;;
 env)	do_env ;;
-*)	echo "usage: scripts/rgw.sh start|stop|status|env" >&2; exit 2 ;;
+stop-gateway)	do_stop_gw ;;
+start-gateway)	do_start_gw ;;
+*)	echo "usage: scripts/rgw.sh start|stop|status|env|stop-gateway|start-gateway" >&2
+	exit 2 ;;
 esac

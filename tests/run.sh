@@ -6,8 +6,10 @@
 # A file that crashes, exits non-zero without a failing test, or prints fewer
 # results than its plan counts as one failure.
 # Bats files with a line "# needs: rgw" talk to S3: unless DDBLAKE_S3_ENDPOINT
-# is set, one radosgw (scripts/rgw.sh, port RGW_PORT) is started for the
-# whole run and stopped at the end; if it cannot start, those files fail.
+# is set, one radosgw (scripts/rgw.sh) is started for the whole run and
+# stopped at the end; if it cannot start, those files fail. Its port is
+# RGW_PORT, else the first free block of 50 from 7480; its folder RGW_DIR,
+# else one of the run's own.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${DDBLAKE_BIN:=$top/build}"
@@ -44,6 +46,21 @@ for n in "$logs"/*.name; do
 	esac
 done
 if [ -n "$need_rgw" ] && [ -z "${DDBLAKE_S3_ENDPOINT:-}" ]; then
+	# Several runs may share this machine (CI, developers, worktrees):
+	# unless RGW_PORT is given, take the first free block of 50 ports from
+	# 7480 on, and keep this run's cluster in its own folder.
+	if [ -z "${RGW_PORT:-}" ]; then
+		p=7480
+		while [ "$p" -lt 9480 ]; do
+			ss -Hltn | awk '{ sub(/.*:/, "", $4); print $4 }' |
+			    awk -v lo="$p" '$1 >= lo && $1 < lo + 50 { b = 1 } END { exit !b }' ||
+				break
+			p=$((p + 50))
+		done
+		RGW_PORT=$p
+	fi
+	: "${RGW_DIR:=$logs/rgw}"
+	export RGW_PORT RGW_DIR
 	rgw_started=1
 	if "$top/scripts/rgw.sh" start </dev/null >"$logs/rgw.out" 2>&1; then
 		cat "$logs/rgw.out" >&2

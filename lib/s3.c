@@ -931,14 +931,41 @@ struct digests {
 	unsigned char md5[16];
 };
 
-static void
-digest(const struct s3_client *c, const char *p, size_t n,
-    struct digests *d)
-{
-	unsigned char md[16];
+#define HASH_CHUNK (256u << 10)
 
-	sigv4_sha256_hex(p, n, d->sha);
-	EVP_Digest(p, n, d->md5, NULL, EVP_md5(), NULL);
+struct hasher {
+	EVP_MD_CTX *sha, *md5;
+};
+
+static void
+hasher_init(struct hasher *h)
+{
+	h->sha = EVP_MD_CTX_new();
+	h->md5 = EVP_MD_CTX_new();
+	if (h->sha == NULL || h->md5 == NULL)
+		abort();	/* out of memory */
+	EVP_DigestInit_ex(h->sha, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(h->md5, EVP_md5(), NULL);
+}
+
+/* Both digests over the same chunk while it is in cache. */
+static void
+hasher_add(struct hasher *h, const char *p, size_t n)
+{
+	EVP_DigestUpdate(h->sha, p, n);
+	EVP_DigestUpdate(h->md5, p, n);
+}
+
+static void
+hasher_end(const struct s3_client *c, struct hasher *h, struct digests *d)
+{
+	unsigned char sha[32], md[16];
+
+	EVP_DigestFinal_ex(h->sha, sha, NULL);
+	EVP_DigestFinal_ex(h->md5, d->md5, NULL);
+	EVP_MD_CTX_free(h->sha);
+	EVP_MD_CTX_free(h->md5);
+	sigv4_hex(d->sha, sha, 32);
 	sigv4_hex(d->md5hex, d->md5, 16);
 	memcpy(md, d->md5, 16);
 	if (c->cfg.corrupt == S3_CORRUPT_MD5)
@@ -946,6 +973,44 @@ digest(const struct s3_client *c, const char *p, size_t n,
 	if (c->cfg.corrupt == S3_CORRUPT_SHA256)
 		d->sha[0] = d->sha[0] == '0' ? '1' : '0';
 	b64(d->md5b64, md, 16);
+}
+
+static void
+digest(const struct s3_client *c, const char *p, size_t n,
+    struct digests *d)
+{
+	struct hasher h;
+	size_t off;
+
+	hasher_init(&h);
+	for (off = 0; off < n; off += HASH_CHUNK)
+		hasher_add(&h, p + off, n - off < HASH_CHUNK ? n - off :
+		    HASH_CHUNK);
+	hasher_end(c, &h, d);
+}
+
+/* Read n bytes at off into p and hash them on the way: one pass over
+ * the data instead of three. */
+static int
+read_digest(const struct s3_client *c, int fd, char *p, size_t n,
+    uint64_t off, const char *what, struct digests *d, struct err *e)
+{
+	struct hasher h;
+	size_t done;
+
+	hasher_init(&h);
+	for (done = 0; done < n; done += HASH_CHUNK) {
+		size_t l = n - done < HASH_CHUNK ? n - done : HASH_CHUNK;
+
+		if (read_at(fd, p + done, l, off + done, what, e) < 0) {
+			EVP_MD_CTX_free(h.sha);
+			EVP_MD_CTX_free(h.md5);
+			return -1;
+		}
+		hasher_add(&h, p + done, l);
+	}
+	hasher_end(c, &h, d);
+	return 0;
 }
 
 static int
@@ -974,12 +1039,11 @@ put_single(struct s3_client *c, const char *bucket, const char *key, int fd,
 		conn_put(c, k);
 		return err_set(e, EX_IO, "out of memory");
 	}
-	if (read_at(fd, k->data.p, (size_t)size, 0, key, e) < 0) {
+	if (read_digest(c, fd, k->data.p, (size_t)size, 0, key, &d, e) < 0) {
 		conn_put(c, k);
 		return S3_FAIL;
 	}
 	k->data.len = (size_t)size;
-	digest(c, k->data.p, k->data.len, &d);
 	memset(&rq, 0, sizeof rq);
 	rq.op = "PutObject";
 	rq.method = "PUT";
@@ -1040,7 +1104,6 @@ part_worker(void *arg)
 		uint64_t off;
 		size_t len;
 		int rc;
-		char what[64];
 
 		pthread_mutex_lock(&m->mu);
 		if (m->rc != S3_OK || m->next > m->nparts || c->stop) {
@@ -1054,15 +1117,13 @@ part_worker(void *arg)
 		    m->psize);
 		k = conn_get(c);
 		k->data.len = 0;
-		snprintf(what, sizeof what, "part %u", n);
 		if (buf_grow(&k->data, len + 1) < 0) {
 			rc = err_set(&e, EX_IO, "out of memory");
-		} else if (read_at(m->fd, k->data.p, len, off, m->key,
-		    &e) < 0) {
+		} else if (read_digest(c, m->fd, k->data.p, len, off, m->key,
+		    &d, &e) < 0) {
 			rc = S3_FAIL;
 		} else {
 			k->data.len = len;
-			digest(c, k->data.p, len, &d);
 			buf_init(&q, 0);
 			buf_printf(&q, "partNumber=%u&%s", n, m->qid);
 			memset(&rq, 0, sizeof rq);

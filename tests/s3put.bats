@@ -41,6 +41,15 @@ stderr_lacks() {
 	[ -e "$f" ]	# kept without --remove
 }
 
+@test "s3put: an empty file is an empty object" {
+	s3_setup
+	: >empty.json
+	run -0 --separate-stderr put --key '{name}' "s3://$S3_BUCKET" empty.json
+	assert_output "s3://$S3_BUCKET/empty.json d41d8cd98f00b204e9800998ecf8427e"
+	s3_get "$S3_BUCKET" empty.json got
+	[ ! -s got ]
+}
+
 @test "s3put: 20 MiB goes up in 3 multipart parts; bytes and the -3 ETag agree" {
 	s3_setup
 	head -c $((20 << 20)) /dev/urandom >big.bin
@@ -252,6 +261,30 @@ stderr_lacks() {
 	stderr_has "gave up after 2 attempts"
 	stderr_has "f.json: not uploaded, left in place"
 	[ -e f.json ]
+}
+
+@test "s3put: addressing: virtual-hosted on AWS names, path-style when asked or for addresses" {
+	echo data >f.json
+	export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=notshown
+	unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+	run -0 --separate-stderr s3put -n --region eu-west-1 --key '{name}' \
+	    s3://my-lake/p f.json
+	assert_line "PUT https://my-lake.s3.eu-west-1.amazonaws.com/p/f.json"
+	assert_line "    /p/f.json"
+	assert_line "    host:my-lake.s3.eu-west-1.amazonaws.com"
+	assert_line "    $(date -u +%Y%m%d)/eu-west-1/s3/aws4_request"
+	run -0 s3put -n --path-style --region eu-west-1 --key '{name}' s3://my-lake/p f.json
+	assert_line "PUT https://s3.eu-west-1.amazonaws.com/my-lake/p/f.json"
+	# A dotted bucket stays path-style (TLS wildcards do not cover dots).
+	run -0 s3put -n --region eu-west-1 --key '{name}' s3://my.lake/p f.json
+	assert_line "PUT https://s3.eu-west-1.amazonaws.com/my.lake/p/f.json"
+	run -0 env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ENDPOINT_URL_S3=http://127.0.0.2:9 \
+	    s3put -n --key '{name}' s3://my-lake/p f.json
+	assert_line "PUT http://127.0.0.2:9/my-lake/p/f.json"
+	run -0 env AWS_ENDPOINT_URL=http://127.0.0.1:9 \
+	    s3put -n --endpoint-url http://localhost:9 --key '{name}' s3://my-lake/p f.json
+	assert_line "PUT http://localhost:9/my-lake/p/f.json"
+	refute_output --partial notshown
 }
 
 @test "s3put: usage and configuration errors exit 2 before anything is sent" {

@@ -7,7 +7,7 @@
 #   - s3put killed with SIGKILL in the middle of a multipart upload: a
 #     rerun completes, nothing is lost and nothing is duplicated.
 # Only the radosgw daemon is restarted (its objects live in the OSD, which
-# keeps running), with the command line it was started with.
+# keeps running): scripts/rgw.sh stop-gateway / start-gateway.
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -48,29 +48,14 @@ gw_up() {
 	curl -s -o /dev/null -m 2 "$DDBLAKE_S3_ENDPOINT/"
 }
 
+# scripts/rgw.sh stop-gateway / start-gateway restart only radosgw; the
+# restarted daemon must not hold bats' fd 3 or the test's fifo (fd 7).
 gw_stop() {
-	local pid
-	pid=$(cat "$RGW_DIR/run/radosgw.pid")
-	tr '\0' '\n' <"/proc/$pid/cmdline" >"$RGW_DIR/run/radosgw.cmd"
-	kill "$pid"
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
+	"$BATS_TEST_DIRNAME/../../scripts/rgw.sh" stop-gateway
 }
 
 gw_start() {
-	local cmd
-	mapfile -t cmd <"$RGW_DIR/run/radosgw.cmd"
-	# Not holding bats' fd 3 or the test's fifo (fd 7) open.
-	setsid "${cmd[@]}" </dev/null >>"$RGW_DIR/log/radosgw.out" 2>&1 3>&- 7>&- &
-	echo $! >"$RGW_DIR/run/radosgw.pid"
-	for _ in $(seq 300); do
-		gw_up && return 0
-		sleep 0.1
-	done
-	return 1
+	"$BATS_TEST_DIRNAME/../../scripts/rgw.sh" start-gateway 3>&- 7>&-
 }
 
 put() {

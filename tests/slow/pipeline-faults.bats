@@ -57,7 +57,7 @@ teardown() {
 # s3put as the pipeline runs it: exec'd, so the pid is s3put's own.
 put() {
 	exec s3put --endpoint-url "$DDBLAKE_S3_ENDPOINT" --path-style \
-	    --retry-time 60s --remove "s3://$S3_BUCKET/lake"
+	    --retry-time 60s --remove "$@" "s3://$S3_BUCKET/lake"
 }
 
 # One chunk through the pipeline; each stage writes its pid (the subshell
@@ -67,7 +67,8 @@ pipe_chunk() {
 	(echo "$BASHPID" >pid.flat && exec ddbflat "$1") 2>>err.flat |
 	    (echo "$BASHPID" >pid.batch &&
 		exec ddbbatch --gzip --max-bytes 512K --dir spool) 2>>err.batch |
-	    (echo "$BASHPID" >pid.put && put) >>put.out 2>>err.put
+	    (echo "$BASHPID" >pid.put &&
+		put --stats "stats.$ROUND.${1##*/}.json") >>put.out 2>>err.put
 	st="${PIPESTATUS[*]}"
 	rm -f pid.flat pid.batch pid.put
 	echo "$ROUND ${1##*/} $st" >>runs.log
@@ -104,9 +105,14 @@ kill_stage() {
 	echo "$ROUND $1 missed" >>kills.log
 }
 
-# Stop radosgw DELAY_MS after s3put of a chunk started, for 3 s.
+# Stop radosgw DELAY_MS after s3put of a chunk uploaded its first batch,
+# for 3 s.
 gw_outage() {
-	until [ -s pid.put ] || [ -e cron.end ]; do sleep 0.01; done
+	local n0
+	n0=$(wc -l <put.out)
+	until [ "$(wc -l <put.out)" -gt "$n0" ] || [ -e cron.end ]; do
+		sleep 0.01
+	done
 	sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"
 	"$TOP/scripts/rgw.sh" stop-gateway </dev/null >>gw.log 2>&1 3>&-
 	echo "$ROUND stopped $(date +%s.%N)" >>gw.log
@@ -210,7 +216,7 @@ event_ids() {
 		case $fault in
 		flat) delay=$((RANDOM % 200)) ;;
 		batch) delay=$((RANDOM % 400)) ;;
-		gw) delay=$((RANDOM % 200)) ;;
+		gw) delay=$((RANDOM % 100)) ;;
 		*) delay=$((RANDOM % 700)) ;;
 		esac
 		echo "# round $r: $fault after ${delay} ms" >&3
@@ -281,12 +287,13 @@ event_ids() {
 	find lake -path '*/_error=*' -type f -print0 | xargs -0 -r gzip -dc >errors.jsonl
 	errs=$(wc -l <errors.jsonl)
 
+	gw_retried=$(cat stats.$gw_round.*.json | jq -s 'map(.retried) | add')
 	elapsed=$((SECONDS - t0))
 	{
 		echo "# seed $seed: $((chunks * per)) records generated in $chunks chunks"
 		echo "# rounds: $fault_rounds with faults + 2 clean; chunk runs $(wc -l <runs.log), replayed chunks $(wc -l <replayed.txt)"
 		echo "# SIGKILLs landed (exit 137): ddbflat $(killed 3), ddbbatch $(killed 4), s3put $(killed 5); kill attempts $(wc -l <kills.log), $(grep -c missed kills.log) missed (stage exited first)"
-		echo "# radosgw stopped and started in round $gw_round: $(grep -c started gw.log) time(s)"
+		echo "# radosgw stopped for 3 s in round $gw_round, $(grep -c started gw.log) time(s); s3put retried $gw_retried requests then"
 		echo "# lake: $objects objects, $rows rows, $distinct_ids distinct event ids, $dup_rows duplicate rows"
 		echo "# duplicates: identical rows of chunks read again after a failed run (source replay, at-least-once); $stray outside replayed chunks"
 		echo "# error partition rows (heads of records cut by a kill mid-write, sent again whole by the replay): $errs"
@@ -323,4 +330,5 @@ event_ids() {
 	[ "$(killed 4)" -gt 0 ]
 	[ "$(killed 5)" -gt 0 ]
 	[ "$(grep -c started gw.log)" -eq 1 ]
+	[ "$gw_retried" -gt 0 ]
 }

@@ -160,7 +160,7 @@ event_ids() {
 		skip "needs the radosgw cluster that tests/run.sh starts (RGW_DIR) to restart its gateway"
 	s3_setup
 	local t0=$SECONDS seed chunks=10 per=10000 gw_round=4 min_rounds=8
-	local max_rounds=9 r fault order stage n
+	local max_rounds=9 r fault order n stages=(flat batch put)
 	seed=${PIPELINE_FAULTS_SEED:-$(( $(od -An -N2 -tu2 /dev/urandom) ))}
 	RANDOM=$seed
 	echo "# seed $seed (replay with PIPELINE_FAULTS_SEED=$seed)" >&3
@@ -181,7 +181,7 @@ event_ids() {
 
 	# Fault rounds: one chunk arrives per round; stages in a random order
 	# first, then whichever has not been killed yet, else any.
-	order=(flat batch put)
+	order=("${stages[@]}")
 	for i in 2 1; do
 		j=$((RANDOM % (i + 1)))
 		t=${order[i]}; order[i]=${order[j]}; order[j]=$t
@@ -205,11 +205,7 @@ event_ids() {
 			[ "$(killed 3)" -gt 0 ] || fault=flat
 			[ "$(killed 4)" -gt 0 ] || fault=batch
 			[ "$(killed 5)" -gt 0 ] || fault=put
-			if [ -z "$fault" ]; then
-				order=(flat batch put)
-				fault=${order[RANDOM % 3]}
-				order=()
-			fi
+			[ -n "$fault" ] || fault=${stages[RANDOM % 3]}
 		fi
 		# A moment within a chunk's run time (about 0.2 s for
 		# ddbflat, 0.5 s for ddbbatch, 1 s for s3put on 2 cores).
@@ -240,7 +236,7 @@ event_ids() {
 	ROUND=$((r + 2))
 	round none 0		# nothing left: a rerun that does nothing
 	[ "$(cat cron.rc)" -eq 0 ]
-	[ "$(ls done | wc -l)" -eq "$chunks" ]
+	[ "$(find done -type f | wc -l)" -eq "$chunks" ]
 	# Everything uploaded and removed: nothing but the lock in the spool.
 	run -0 find spool -type f ! -name .ddbbatch.lock
 	assert_output ""

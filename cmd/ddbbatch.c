@@ -18,6 +18,7 @@
 
 #include "batch.h"
 #include "buf.h"
+#include "json.h"
 #include "msg.h"
 #include "partition.h"
 #include "stats.h"
@@ -200,6 +201,27 @@ on_signal(struct run *r, struct err *e)
 	return 0;
 }
 
+/* Whether p[0..n) is one whole JSON value, white space around it allowed. */
+static int
+whole_value(const char *p, size_t n)
+{
+	struct json_toks ts;
+	struct json_result res;
+	size_t i = 0;
+	int ok;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+		i++;
+	if (i == n)
+		return 1;
+	json_toks_init(&ts);
+	ok = json_parse(p + i, n - i, 1, 0, &ts, &res) == JSON_OK;
+	json_toks_free(&ts);
+	for (i += ok ? res.end : 0; ok && i < n; i++)
+		ok = p[i] == ' ' || p[i] == '\t' || p[i] == '\r';
+	return ok;
+}
+
 /* Returns -1 on a fatal error (e filled); read errors of one input only
  * raise the exit status. */
 static int
@@ -244,6 +266,17 @@ input(struct run *r, int fd, const char *name, struct err *e)
 			msg_err("%s: %s", name, strerror(errno));
 			r->status = msg_worse(r->status, EX_PARTIAL);
 			break;
+		}
+		if (got == 0 && r->rb.len > 0 &&
+		    !whole_value(r->rb.p, r->rb.len)) {
+			/* The writer died inside a record (a SIGKILLed
+			 * ddbflat): its head is no record for the lake. */
+			r->lineno++;
+			if (route_error(r, "incomplete last line: input "
+			    "ended inside a record", r->rb.p, r->rb.len, e) < 0)
+				return -1;
+			r->rb.len = 0;
+			return step(r, e);
 		}
 		if (got == 0) {
 			if (r->rb.len > 0 && buf_addc(&r->rb, '\n') < 0)

@@ -422,6 +422,22 @@ start_fifo() {
 	[ "$(tail -c1 "$output" | od -An -c | tr -d ' ')" = '\n' ]
 }
 
+@test "a last line cut inside a record (writer killed) goes to the error partition, exit 1" {
+	# ddbflat killed with SIGKILL in the middle of a write leaves the head
+	# of a record without its newline; it once went into a batch as a
+	# row no reader can parse.
+	printf '{"n":1}\n{"n":2}\n{"n":3,"s":"ab' >in
+	run -1 --separate-stderr ddbbatch -d out in
+	[ "$stderr" = "ddbbatch: in:3: incomplete last line: input ended inside a record" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(cat out/ddb-*.json)" = "$(printf '{"n":1}\n{"n":2}')" ]
+	run -0 jq -r '.rawData | @base64d' out/_error=partition-failed/ddb-*.json
+	assert_output '{"n":3,"s":"ab'
+	# A whole value without a newline is still a record.
+	printf '{"n":4} ' | ddbbatch -d out2 >/dev/null
+	[ "$(cat out2/ddb-*.json)" = '{"n":4} ' ]
+}
+
 @test "--stats and --progress: honest counters" {
 	flat 100 >in
 	run -0 --separate-stderr ddbbatch -d out -r 30 --stats st --progress=always in

@@ -262,7 +262,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 {
 	z_stream z;
 	off_t off = 0;
-	int flush, zr;
+	int flush = Z_NO_FLUSH, zr;
 
 	memset(&z, 0, sizeof z);
 	if (deflateInit2(&z, b->o.gzip_level, Z_DEFLATED, 15 + 16, 8,

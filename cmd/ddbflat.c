@@ -444,7 +444,6 @@ main(int argc, char **argv)
 	for (i = optind; i < argc && !stop; i++) {
 		struct input in;
 		const struct flat_counts *fc;
-		uint64_t in0 = flat_counts(f)->records_in;
 		int rc;
 
 		if (input_open(&in, argv[i], &e) < 0) {
@@ -467,7 +466,6 @@ main(int argc, char **argv)
 		}
 		input_close(&in);
 		fc = flat_counts(f);
-		(void)in0;
 		*r.c_in = fc->records_in;
 		*r.c_out = fc->records_out;
 		*r.c_failed = fc->records_failed;

@@ -253,8 +253,8 @@ set_add(struct flat *f, const char *base, uint32_t off, uint32_t len)
 	struct kslot *k;
 
 	if (2 * (f->nkeys + 1) > f->setcap) {
-		/* Grow: rare, only for records with many attributes. Old
-		 * entries are dropped; callers re-add after a rebuild. */
+		/* Grow: rare, only for records with many attributes; the
+		 * keys of this generation move to the larger table. */
 		struct kslot *old = f->set;
 		size_t oldcap = f->setcap, j;
 
@@ -1217,7 +1217,7 @@ resolve(struct flat *f, uint64_t lineno)
 		    f->ent[ord[i - 1]].koff, e->klen) == 0;
 
 		if (!dup) {
-			nkoff[ord[i]] = e->koff | ((size_t)1 << 62);
+			nkoff[ord[i]] = e->koff;
 			nklen[ord[i]] = e->klen;
 			continue;
 		}
@@ -1233,7 +1233,7 @@ resolve(struct flat *f, uint64_t lineno)
 				f->keys.len = off;
 				continue;
 			}
-			nkoff[ord[i]] = off | ((size_t)1 << 62);
+			nkoff[ord[i]] = off;
 			nklen[ord[i]] = f->keys.len - off;
 			f->c.collisions++;
 			snprintf(msg, sizeof msg, "key collision: \"%.*s\" "
@@ -1247,12 +1247,10 @@ resolve(struct flat *f, uint64_t lineno)
 	}
 	buf_addc(&rec, '{');
 	for (i = 0; i < f->nent; i++) {
-		size_t off = nkoff[i] & ~((size_t)1 << 62);
-
 		if (i > 0)
 			buf_addc(&rec, ',');
 		buf_addc(&rec, '"');
-		buf_add(&rec, f->keys.p + off, nklen[i]);
+		buf_add(&rec, f->keys.p + nkoff[i], nklen[i]);
 		buf_add(&rec, "\":", 2);
 		buf_add(&rec, f->out.p + f->ent[i].voff, f->ent[i].vlen);
 	}

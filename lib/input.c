@@ -79,9 +79,7 @@ gz_read(struct input *in, char *dst, size_t n)
 	in->z.avail_out = (uInt)(n > (1u << 30) ? (1u << 30) : n);
 	while (in->z.avail_out > 0) {
 		if (in->zpos == in->zlen && !in->zeof) {
-			size_t keep = 0;
-
-			k = rd(in->fd, in->zbuf + keep, ZCHUNK - keep);
+			k = rd(in->fd, in->zbuf, ZCHUNK);
 			if (k < 0)
 				return err_set(&in->err, EX_IO, "%s: %s",
 				    in->name, strerror(errno));

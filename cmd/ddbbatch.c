@@ -24,7 +24,6 @@
 #include "stats.h"
 #include "util.h"
 
-#define VERSION "0.1.0"
 #define READ_SIZE (1024 * 1024)
 #define LINE_MAX_BYTES (1024ULL * 1024 * 1024)	/* one record, in memory */
 #define ERROR_KEY "_error=partition-failed/"
@@ -98,16 +97,16 @@ route_error(struct run *r, const char *reason, const char *rec, size_t len,
 	r->env.len = 0;
 	if (partition_error_record(&r->env, ERROR_CODE, reason, src,
 	    util_wall_ms(), rec, len) < 0)
-		return err_set(e, EX_IO, "out of memory");
+		return msg_seterr(e, MSG_EX_IO, "out of memory");
 	if (r->errf != NULL) {
 		if (fwrite(r->env.p, 1, r->env.len, r->errf) != r->env.len)
-			return err_set(e, EX_IO, "%s: %s", r->errpath,
+			return msg_seterr(e, MSG_EX_IO, "%s: %s", r->errpath,
 			    strerror(errno));
 	} else if (batcher_add(r->b, ERROR_KEY, strlen(ERROR_KEY), r->env.p,
 	    r->env.len, e) < 0)
 		return -1;
 	(*r->failed)++;
-	r->status = msg_worse(r->status, EX_PARTIAL);
+	r->status = msg_worse(r->status, MSG_EX_PARTIAL);
 	return 0;
 }
 
@@ -174,7 +173,7 @@ step(struct run *r, struct err *e)
 	if (lines(r, e) < 0 || batcher_flush(r->b, e) < 0)
 		return -1;
 	if (r->errf != NULL && fflush(r->errf) != 0)
-		return err_set(e, EX_IO, "%s: %s", r->errpath, strerror(errno));
+		return msg_seterr(e, MSG_EX_IO, "%s: %s", r->errpath, strerror(errno));
 	if (batcher_expire(r->b, util_now_ms(), e) < 0 ||
 	    batcher_check(r->b, e) < 0)
 		return -1;
@@ -245,7 +244,7 @@ input(struct run *r, int fd, const char *name, struct err *e)
 		pfd[0].revents = pfd[1].revents = 0;
 		if (poll(pfd, 2, to > INT_MAX ? INT_MAX : (int)to) < 0 &&
 		    errno != EINTR)
-			return err_set(e, EX_IO, "poll: %s", strerror(errno));
+			return msg_seterr(e, MSG_EX_IO, "poll: %s", strerror(errno));
 		if ((pfd[1].revents & POLLIN) && on_signal(r, e) < 0)
 			return -1;
 		if (r->stop)
@@ -257,14 +256,14 @@ input(struct run *r, int fd, const char *name, struct err *e)
 		}
 		if (r->rb.cap - r->rb.len < READ_SIZE / 4 &&
 		    buf_grow(&r->rb, r->rb.cap) < 0)
-			return err_set(e, EX_DATA, "%s:%llu: record longer than "
+			return msg_seterr(e, MSG_EX_DATA, "%s:%llu: record longer than "
 			    "1 GiB", name, r->lineno + 1);
 		got = read(fd, r->rb.p + r->rb.len, r->rb.cap - r->rb.len);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (got < 0) {
 			msg_err("%s: %s", name, strerror(errno));
-			r->status = msg_worse(r->status, EX_PARTIAL);
+			r->status = msg_worse(r->status, MSG_EX_PARTIAL);
 			break;
 		}
 		if (got == 0 && r->rb.len > 0 &&
@@ -280,7 +279,7 @@ input(struct run *r, int fd, const char *name, struct err *e)
 		}
 		if (got == 0) {
 			if (r->rb.len > 0 && buf_addc(&r->rb, '\n') < 0)
-				return err_set(e, EX_DATA, "%s: record longer "
+				return msg_seterr(e, MSG_EX_DATA, "%s: record longer "
 				    "than 1 GiB", name);
 			return step(r, e);
 		}
@@ -380,10 +379,11 @@ main(int argc, char **argv)
 	int c, i, n;
 
 	msg_init(argv[0]);
+	opterr = 0;
 	memset(&r, 0, sizeof r);
 	r.sfd = -1;
 	stats_init(&r.st, "ddbbatch");
-	while ((c = getopt_long(argc, argv, "d:e:z::ht:s:P:r:N:p:f:V",
+	while ((c = getopt_long(argc, argv, ":d:e:z::ht:s:P:r:N:p:f:V",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -405,7 +405,7 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
-			return msg_finish_stdout(EX_OK);
+			return msg_finish_stdout(MSG_EX_OK);
 		case 't':
 			if (util_parse_duration(optarg, &o.max_age_ms) < 0)
 				msg_usage(synopsis, "--max-age: bad duration "
@@ -454,10 +454,9 @@ main(int argc, char **argv)
 			stats_path = optarg;
 			break;
 		case 'V':
-			puts("ddbbatch " VERSION);
-			return msg_finish_stdout(EX_OK);
+			return msg_version();
 		default:
-			msg_usage(synopsis, "unknown option");
+			msg_badopt(synopsis, argv, c);
 		}
 	}
 	if (program != NULL && r.field != NULL)
@@ -486,12 +485,12 @@ main(int argc, char **argv)
 	buf_init(&r.env, 0);
 	/* key.p must point somewhere even for the empty (unpartitioned) key */
 	if (buf_grow(&r.rb, READ_SIZE) < 0 || buf_grow(&r.key, 256) < 0)
-		msg_die(EX_IO, "out of memory");
+		msg_die(MSG_EX_IO, "out of memory");
 
 	if (setup_signals(&r) < 0)
-		msg_die(EX_IO, "signals: %s", strerror(errno));
+		msg_die(MSG_EX_IO, "signals: %s", strerror(errno));
 	if (r.errpath != NULL && (r.errf = fopen(r.errpath, "a")) == NULL)
-		msg_die(EX_IO, "%s: %s", r.errpath, strerror(errno));
+		msg_die(MSG_EX_IO, "%s: %s", r.errpath, strerror(errno));
 	r.b = batcher_new(&o, &e);
 	if (r.b == NULL) {
 		msg_err("%s", e.msg);
@@ -515,7 +514,7 @@ main(int argc, char **argv)
 
 		if (fd < 0) {
 			msg_err("%s: %s", argv[i], strerror(errno));
-			r.status = msg_worse(r.status, EX_PARTIAL);
+			r.status = msg_worse(r.status, MSG_EX_PARTIAL);
 			continue;
 		}
 		c = input(&r, fd, argv[i], &e);
@@ -526,7 +525,7 @@ main(int argc, char **argv)
 	}
 	if (r.errf != NULL && (fflush(r.errf) != 0 ||
 	    fsync(fileno(r.errf)) != 0)) {
-		err_set(&e, EX_IO, "%s: %s", r.errpath, strerror(errno));
+		msg_seterr(&e, MSG_EX_IO, "%s: %s", r.errpath, strerror(errno));
 		goto fatal;
 	}
 	if (batcher_flush(r.b, &e) < 0 || batcher_close_all(r.b, &e) < 0 ||
@@ -535,7 +534,7 @@ main(int argc, char **argv)
 	goto done;
 fatal:
 	msg_err("%s", e.msg);
-	r.status = msg_worse(r.status, e.code != 0 ? e.code : EX_IO);
+	r.status = msg_worse(r.status, e.code != 0 ? e.code : MSG_EX_IO);
 	batcher_flush(r.b, NULL);	/* what was read stays in the spools */
 done:
 	if (r.b != NULL) {
@@ -544,10 +543,12 @@ done:
 	}
 	batcher_free(r.b);
 	if (r.errf != NULL && fclose(r.errf) != 0)
-		r.status = msg_worse(r.status, EX_IO);
+		r.status = msg_worse(r.status, MSG_EX_IO);
+	/* The summary comes last, so its exit field is the real status. */
+	r.status = msg_finish_stdout(r.status);
 	if (stats_finish(&r.st, stats_path, r.status, &e) < 0) {
 		msg_err("%s", e.msg);
-		r.status = msg_worse(r.status, EX_IO);
+		r.status = msg_worse(r.status, MSG_EX_IO);
 	}
 	partition_jq_free(r.pj);
 	buf_free(&r.rb);
@@ -555,5 +556,5 @@ done:
 	buf_free(&r.val);
 	buf_free(&r.why);
 	buf_free(&r.env);
-	return msg_finish_stdout(r.status);
+	return r.status;
 }

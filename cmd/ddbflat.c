@@ -25,7 +25,7 @@
 
 enum { OPT_MAX_RECORD = 256, OPT_PROGRESS, OPT_STATS, OPT_LINE_BUFFERED };
 
-static const char shortopts[] = "e:hi:j:J:l:Mn:s:SV";
+static const char shortopts[] = ":e:hi:j:J:l:Mn:s:SV";
 static const struct option longopts[] = {
 	{ "errors", required_argument, NULL, 'e' },
 	{ "help", no_argument, NULL, 'h' },
@@ -301,13 +301,14 @@ main(int argc, char **argv)
 	const char *jqprog = NULL, *jqfile = NULL, *statspath = NULL;
 	const char *progress = NULL;
 	char *jqtext = NULL;
-	int c, strict = 0, status = EX_OK, i, stop = 0;
+	int c, strict = 0, status = MSG_EX_OK, i, stop = 0;
 	uint64_t v;
 	struct err e;
 	static char dash[] = "-";
 	static char *stdin_only[] = { dash };
 
 	msg_init(argv[0]);
+	opterr = 0;
 	memset(&r, 0, sizeof r);
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
@@ -316,7 +317,7 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
-			return EX_OK;
+			return msg_finish_stdout(MSG_EX_OK);
 		case 'i':
 			if (strcmp(optarg, "auto") == 0)
 				o.image = FLAT_IMAGE_DEFAULT;
@@ -366,8 +367,7 @@ main(int argc, char **argv)
 			strict = 1;
 			break;
 		case 'V':
-			puts("ddbflat 0.1.0");
-			return EX_OK;
+			return msg_version();
 		case OPT_LINE_BUFFERED:
 			r.line_buffered = 1;
 			break;
@@ -385,7 +385,7 @@ main(int argc, char **argv)
 			statspath = optarg;
 			break;
 		default:
-			msg_usage(SYNOPSIS, "unknown option");
+			msg_badopt(SYNOPSIS, argv, c);
 		}
 	}
 	if (jqprog != NULL && jqfile != NULL)
@@ -406,23 +406,23 @@ main(int argc, char **argv)
 	if (jqfile != NULL) {
 		jqtext = slurp(jqfile);
 		if (jqtext == NULL)
-			msg_die(EX_USAGE, "--jq-file %s: %s", jqfile,
+			msg_die(MSG_EX_USAGE, "--jq-file %s: %s", jqfile,
 			    strerror(errno));
 		jqprog = jqtext;
 	}
 	if (jqprog != NULL) {
 		r.jq = jq_init();
 		if (r.jq == NULL)
-			msg_die(EX_IO, "cannot initialise jq");
+			msg_die(MSG_EX_IO, "cannot initialise jq");
 		jq_set_error_cb(r.jq, jq_errcb, &r);
 		if (!jq_compile(r.jq, jqprog))
-			msg_die(EX_USAGE, "--jq: %s", r.jq_err != NULL ?
+			msg_die(MSG_EX_USAGE, "--jq: %s", r.jq_err != NULL ?
 			    r.jq_err : "cannot compile the program");
 	}
 	if (r.errpath != NULL) {
 		r.errf = fopen(r.errpath, "a");
 		if (r.errf == NULL)
-			msg_die(EX_IO, "--errors %s: %s", r.errpath,
+			msg_die(MSG_EX_IO, "--errors %s: %s", r.errpath,
 			    strerror(errno));
 	}
 	buf_init(&r.obuf, 0);
@@ -448,7 +448,7 @@ main(int argc, char **argv)
 
 		if (input_open(&in, argv[i], &e) < 0) {
 			msg_err("%s", e.msg);
-			status = msg_worse(status, EX_PARTIAL);
+			status = msg_worse(status, MSG_EX_PARTIAL);
 			continue;
 		}
 		r.name = in.name;
@@ -461,7 +461,7 @@ main(int argc, char **argv)
 		} else if (rc == FLAT_SINK_ERR) {
 			stop = 1;
 		} else if (rc == FLAT_STOP) {
-			status = msg_worse(status, EX_DATA);
+			status = msg_worse(status, MSG_EX_DATA);
 			stop = 1;
 		}
 		input_close(&in);
@@ -473,22 +473,22 @@ main(int argc, char **argv)
 		*r.c_coll = fc->collisions;
 	}
 	if (*r.c_failed > 0)
-		status = msg_worse(status, EX_PARTIAL);
+		status = msg_worse(status, MSG_EX_PARTIAL);
 	if (r.errf != NULL) {
 		if (fclose(r.errf) != 0 || r.err_failed) {
 			msg_err("--errors %s: write error", r.errpath);
-			status = msg_worse(status, EX_IO);
+			status = msg_worse(status, MSG_EX_IO);
 		}
 	}
 	flush_out(&r);
 	if (r.out_failed) {
 		msg_err("write error: stdout: %s", strerror(errno));
-		status = msg_worse(status, EX_IO);
+		status = msg_worse(status, MSG_EX_IO);
 	}
 	status = msg_finish_stdout(status);
 	if (stats_finish(&r.st, statspath, status, &e) < 0) {
 		msg_err("%s", e.msg);
-		status = msg_worse(status, EX_IO);
+		status = msg_worse(status, MSG_EX_IO);
 	}
 	flat_free(f);
 	if (r.jq != NULL)

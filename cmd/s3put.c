@@ -241,13 +241,13 @@ upload(const char *path)
 		msg_err("%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		fail_file(NULL, EX_IO, 0);
+		fail_file(NULL, MSG_EX_IO, 0);
 		return;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		msg_err("%s: not a regular file", path);
 		close(fd);
-		fail_file(NULL, EX_IO, 0);
+		fail_file(NULL, MSG_EX_IO, 0);
 		return;
 	}
 	if (s3key_make(&key, g.prefix, g.tmpl, g.stdin_object ? "stdin" : path,
@@ -255,7 +255,7 @@ upload(const char *path)
 		msg_err("%s", e.msg);
 		close(fd);
 		buf_free(&key);
-		fail_file(path, EX_USAGE, 0);
+		fail_file(path, MSG_EX_USAGE, 0);
 		return;
 	}
 	buf_addc(&key, '\0');
@@ -379,15 +379,15 @@ spool_stdin(void)
 	snprintf(path, sizeof path, "%s/s3put.XXXXXX",
 	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if ((fd = mkstemp(path)) < 0)
-		msg_die(EX_IO, "%s: %s", path, strerror(errno));
+		msg_die(MSG_EX_IO, "%s: %s", path, strerror(errno));
 	unlink(path);
 	while ((n = read(0, b, sizeof b)) != 0) {
 		if (n < 0 && errno == EINTR && !g.stop)
 			continue;
 		if (n < 0)
-			msg_die(EX_IO, "stdin: %s", strerror(errno));
+			msg_die(MSG_EX_IO, "stdin: %s", strerror(errno));
 		if (write(fd, b, (size_t)n) != n)
-			msg_die(EX_IO, "%s: %s", path, strerror(errno));
+			msg_die(MSG_EX_IO, "%s: %s", path, strerror(errno));
 	}
 	return fd;
 }
@@ -422,6 +422,7 @@ main(int argc, char **argv)
 	int c, status, stdin_fd = -1;
 
 	msg_init(argv[0]);
+	opterr = 0;
 	memset(&cfg, 0, sizeof cfg);
 	memset(&co, 0, sizeof co);
 	cfg.retry_time_ms = 5 * 60 * 1000;
@@ -432,7 +433,7 @@ main(int argc, char **argv)
 	g.tmpl = S3KEY_DEFAULT;
 	g.obj.metadata = meta;
 
-	while ((c = getopt_long(argc, argv, "nhj:k:V", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":nhj:k:V", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_ACL:
 			g.obj.acl = optarg;
@@ -454,7 +455,7 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
-			return msg_finish_stdout(EX_OK);
+			return msg_finish_stdout(MSG_EX_OK);
 		case 'j':
 			if (util_parse_uint(optarg, 1, 256, &v) < 0)
 				msg_usage(SYNOPSIS, "--jobs: '%s' is not a "
@@ -530,10 +531,9 @@ main(int argc, char **argv)
 			g.obj.storage_class = optarg;
 			break;
 		case 'V':
-			puts("s3put 0.1.0");
-			return msg_finish_stdout(EX_OK);
+			return msg_version();
 		default:
-			msg_usage(SYNOPSIS, "unknown option");
+			msg_badopt(SYNOPSIS, argv, c);
 		}
 	}
 	argc -= optind;
@@ -606,7 +606,7 @@ main(int argc, char **argv)
 		endpoint = NULL;
 	cp = creds_new(&co, &e);
 	if (cp == NULL && !g.dry_run)
-		msg_die(EX_USAGE, "%s", e.msg);
+		msg_die(MSG_EX_USAGE, "%s", e.msg);
 	if (region == NULL && cp != NULL)
 		region = creds_region(cp);
 	if (region == NULL) {
@@ -641,7 +641,7 @@ main(int argc, char **argv)
 			break;
 	nth = i;
 	if (nth == 0)
-		msg_die(EX_IO, "cannot start threads");
+		msg_die(MSG_EX_IO, "cannot start threads");
 
 	if (g.stdin_object) {
 		char p[64];
@@ -666,7 +666,7 @@ main(int argc, char **argv)
 		}
 		if (ferror(stdin) && !g.stop) {
 			msg_err("stdin: %s", strerror(errno));
-			g.worst = msg_worse(g.worst, EX_IO);
+			g.worst = msg_worse(g.worst, MSG_EX_IO);
 		}
 		free(line);
 	}
@@ -689,17 +689,17 @@ main(int argc, char **argv)
 		free(it);
 	}
 	if (g.stop && g.stop_status == 0)
-		g.stop_status = EX_REMOTE_TEMP;	/* a signal: rerun */
+		g.stop_status = MSG_EX_REMOTE_TEMP;	/* a signal: rerun */
 	if (g.stop)
 		status = g.stop_status;
 	else if (g.nfail == 0)
-		status = msg_worse(EX_OK, g.worst);
+		status = msg_worse(MSG_EX_OK, g.worst);
 	else
-		status = g.nok > 0 ? EX_PARTIAL : g.worst;
+		status = g.nok > 0 ? MSG_EX_PARTIAL : g.worst;
 	status = msg_finish_stdout(status);
 	if (stats_finish(&g.st, stats_path, status, &e) < 0) {
 		msg_err("%s", e.msg);
-		status = msg_worse(status, EX_IO);
+		status = msg_worse(status, MSG_EX_IO);
 	}
 	s3_free(g.s3);
 	creds_free(cp);

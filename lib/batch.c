@@ -170,7 +170,7 @@ batch_free(struct batch *bt)
 static int
 io_err(struct batcher *b, struct err *e, const char *what, const char *path)
 {
-	return err_set(e, EX_IO, "%s%s%s: %s%s%s", b->dir, b->sep, path, what,
+	return msg_seterr(e, MSG_EX_IO, "%s%s%s: %s%s%s", b->dir, b->sep, path, what,
 	    *what ? ": " : "", strerror(errno));
 }
 
@@ -213,7 +213,7 @@ mkdirs(struct batcher *b, const char *key, size_t keylen, struct err *e)
 	size_t i;
 
 	if (keylen >= sizeof path)
-		return err_set(e, EX_IO, "%s: partition path too long", key);
+		return msg_seterr(e, MSG_EX_IO, "%s: partition path too long", key);
 	for (i = 0; i < keylen; i++) {
 		if (key[i] != '/')
 			continue;
@@ -240,10 +240,10 @@ print_path(struct batcher *b, const struct batch *bt, struct err *e)
 	n = snprintf(line, sizeof line, "%s%s%s\n", b->dir, b->sep,
 	    bt->final);
 	if (n < 0 || (size_t)n >= sizeof line)
-		return err_set(e, EX_IO, "%s%s%s: path too long", b->dir,
+		return msg_seterr(e, MSG_EX_IO, "%s%s%s: path too long", b->dir,
 		    b->sep, bt->final);
 	if (util_write_all(fileno(b->o.out), line, (size_t)n) < 0)
-		return err_set(e, EX_IO, "write error: stdout: %s",
+		return msg_seterr(e, MSG_EX_IO, "write error: stdout: %s",
 		    strerror(errno));
 	return 0;
 }
@@ -267,7 +267,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 	memset(&z, 0, sizeof z);
 	if (deflateInit2(&z, b->o.gzip_level, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
-		return err_set(e, EX_IO, "zlib: cannot initialise");
+		return msg_seterr(e, MSG_EX_IO, "zlib: cannot initialise");
 	*size = 0;
 	do {
 		ssize_t n = pread(bt->fd, b->zin, ZCHUNK, off);
@@ -288,7 +288,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 			zr = deflate(&z, flush);
 			if (zr == Z_STREAM_ERROR) {
 				deflateEnd(&z);
-				return err_set(e, EX_IO, "zlib: deflate failed");
+				return msg_seterr(e, MSG_EX_IO, "zlib: deflate failed");
 			}
 			if (util_write_all(out, (char *)b->zout,
 			    ZCHUNK - z.avail_out) < 0) {
@@ -478,7 +478,7 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 	uuid_v4(uuid);
 	if (batch_name(base, sizeof base, b->name, b->last_ms, uuid,
 	    0) < 0) {
-		err_set(e, EX_IO, "cannot format a batch name");
+		msg_seterr(e, MSG_EX_IO, "cannot format a batch name");
 		return NULL;
 	}
 	bt = xcalloc(1, sizeof *bt);
@@ -544,7 +544,7 @@ batcher_add(struct batcher *b, const char *key, size_t keylen,
 			return -1;
 	} else {
 		if (bt->pend.cap < PEND_MAX && buf_grow(&bt->pend, PEND_MAX) < 0)
-			return err_set(e, EX_IO, "out of memory");
+			return msg_seterr(e, MSG_EX_IO, "out of memory");
 		buf_put(&bt->pend, rec, len);
 	}
 	bt->bytes += len;
@@ -673,12 +673,12 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 	pthread_cond_init(&b->cv_job, NULL);
 	pthread_cond_init(&b->cv_done, NULL);
 	if (mkdir_p(o->dir) != 0) {
-		err_set(e, EX_IO, "%s: %s", o->dir, strerror(errno));
+		msg_seterr(e, MSG_EX_IO, "%s: %s", o->dir, strerror(errno));
 		goto fail;
 	}
 	b->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->dirfd < 0) {
-		err_set(e, EX_IO, "%s: %s", o->dir, strerror(errno));
+		msg_seterr(e, MSG_EX_IO, "%s: %s", o->dir, strerror(errno));
 		goto fail;
 	}
 	b->lockfd = openat(b->dirfd, LOCK_NAME,
@@ -692,7 +692,7 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 		b->zout = xmalloc(ZCHUNK);
 	}
 	if (pthread_create(&b->th, NULL, finisher, b) != 0) {
-		err_set(e, EX_IO, "cannot start the finisher thread");
+		msg_seterr(e, MSG_EX_IO, "cannot start the finisher thread");
 		goto fail;
 	}
 	b->started = 1;

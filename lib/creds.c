@@ -141,7 +141,7 @@ ini_read(const char *path, const char *want, const char *alt,
 	if (f == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		return err_set(e, EX_USAGE, "%s: %s", path, strerror(errno));
+		return msg_seterr(e, MSG_EX_USAGE, "%s: %s", path, strerror(errno));
 	}
 	while (getline(&line, &cap, f) != -1) {
 		/* Indented lines continue a nested value (s3 = ...): skip. */
@@ -199,7 +199,7 @@ ini_read(const char *path, const char *want, const char *alt,
 	if (ferror(f)) {
 		fclose(f);
 		profile_free(&got);
-		return err_set(e, EX_USAGE, "%s: %s", path, strerror(errno));
+		return msg_seterr(e, MSG_EX_USAGE, "%s: %s", path, strerror(errno));
 	}
 	fclose(f);
 	pr->found |= got.found;
@@ -254,7 +254,7 @@ on_body(char *p, size_t sz, size_t n, void *arg)
 }
 
 /* One request; the body (NUL-terminated) in b, the status in *status.
- * Network failures return -1 with EX_REMOTE_TEMP. */
+ * Network failures return -1 with MSG_EX_REMOTE_TEMP. */
 static int
 http(const char *method, const char *url, const char *h1, const char *h2,
     struct buf *b, long *status, struct err *e)
@@ -267,7 +267,7 @@ http(const char *method, const char *url, const char *h1, const char *h2,
 	*status = 0;
 	c = curl_easy_init();
 	if (c == NULL)
-		return err_set(e, EX_IO, "curl_easy_init failed");
+		return msg_seterr(e, MSG_EX_IO, "curl_easy_init failed");
 	if (h1 != NULL)
 		hl = curl_slist_append(hl, h1);
 	if (h2 != NULL)
@@ -293,10 +293,10 @@ http(const char *method, const char *url, const char *h1, const char *h2,
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hl);
 	if (rc != CURLE_OK)
-		return err_set(e, EX_REMOTE_TEMP, "%s %s: %s", method, url,
+		return msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s %s: %s", method, url,
 		    curl_easy_strerror(rc));
 	if (buf_addc(b, '\0') < 0)
-		return err_set(e, EX_REMOTE_TEMP, "%s %s: response too large",
+		return msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s %s: response too large",
 		    method, url);
 	b->len--;
 	return 0;
@@ -306,8 +306,8 @@ static int
 http_status_err(const char *method, const char *url, long status,
     struct err *e)
 {
-	return err_set(e, status >= 500 || status == 429 ? EX_REMOTE_TEMP :
-	    EX_REMOTE_PERM, "%s %s: HTTP %ld", method, url, status);
+	return msg_seterr(e, status >= 500 || status == 429 ? MSG_EX_REMOTE_TEMP :
+	    MSG_EX_REMOTE_PERM, "%s %s: HTTP %ld", method, url, status);
 }
 
 /* "2026-11-24T01:02:03Z", optional fraction, "Z" or "+00:00". */
@@ -363,7 +363,7 @@ parse_creds_json(struct creds_provider *p, const struct buf *b,
 
 	if (jv_get_kind(o) != JV_KIND_OBJECT) {
 		jv_free(o);
-		return err_set(e, EX_REMOTE_TEMP, "%s: credentials response is "
+		return msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s: credentials response is "
 		    "not a JSON object", url);
 	}
 	ak = json_str(o, "AccessKeyId");
@@ -373,13 +373,13 @@ parse_creds_json(struct creds_provider *p, const struct buf *b,
 	code = json_str(o, "Code");
 	jv_free(o);
 	if (code != NULL && strcmp(code, "Success") != 0)
-		rc = err_set(e, EX_REMOTE_PERM, "%s: credentials Code %.64s",
+		rc = msg_seterr(e, MSG_EX_REMOTE_PERM, "%s: credentials Code %.64s",
 		    url, code);
 	else if (ak == NULL || sk == NULL)
-		rc = err_set(e, EX_REMOTE_TEMP, "%s: credentials response "
+		rc = msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s: credentials response "
 		    "lacks AccessKeyId or SecretAccessKey", url);
 	else if (exp != NULL && parse_iso8601(exp, &ms) < 0)
-		rc = err_set(e, EX_REMOTE_TEMP, "%s: bad Expiration %.40s",
+		rc = msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s: bad Expiration %.40s",
 		    url, exp);
 	if (rc < 0) {
 		free(ak);
@@ -416,7 +416,7 @@ ecs_auth(struct creds_provider *p, char *hdr, size_t n, struct err *e)
 	if (p->auth_file != NULL) {
 		f = fopen(p->auth_file, "r");
 		if (f == NULL)
-			return err_set(e, EX_USAGE, "%s: %s", p->auth_file,
+			return msg_seterr(e, MSG_EX_USAGE, "%s: %s", p->auth_file,
 			    strerror(errno));
 		len = fread(tok, 1, sizeof tok - 1, f);
 		fclose(f);
@@ -429,7 +429,7 @@ ecs_auth(struct creds_provider *p, char *hdr, size_t n, struct err *e)
 		return 0;
 	}
 	if (strpbrk(t, "\r\n") != NULL)
-		return err_set(e, EX_USAGE, "container authorization token "
+		return msg_seterr(e, MSG_EX_USAGE, "container authorization token "
 		    "contains a line break");
 	snprintf(hdr, n, "Authorization: %s", t);
 	return 0;
@@ -473,7 +473,7 @@ imds_fetch(struct creds_provider *p, struct err *e)
 		rc = http_status_err("PUT", url, st, e);
 	if (rc == 0 && (b.len == 0 || b.len > 400 ||
 	    strpbrk(b.p, "\r\n") != NULL))
-		rc = err_set(e, EX_REMOTE_TEMP, "PUT %s: bad token", url);
+		rc = msg_seterr(e, MSG_EX_REMOTE_TEMP, "PUT %s: bad token", url);
 	if (rc < 0)
 		goto out;
 	snprintf(hdr, sizeof hdr, "X-aws-ec2-metadata-token: %s", b.p);
@@ -482,7 +482,7 @@ imds_fetch(struct creds_provider *p, struct err *e)
 	    "security-credentials/", p->url);
 	rc = http("GET", url, hdr, NULL, &b, &st, e);
 	if (rc == 0 && st == 404)
-		rc = err_set(e, EX_USAGE, "GET %s: no IAM role attached to "
+		rc = msg_seterr(e, MSG_EX_USAGE, "GET %s: no IAM role attached to "
 		    "this instance", url);
 	else if (rc == 0 && st != 200)
 		rc = http_status_err("GET", url, st, e);
@@ -492,7 +492,7 @@ imds_fetch(struct creds_provider *p, struct err *e)
 		*nl = '\0';
 	snprintf(role, sizeof role, "%s", trim(b.p));
 	if (role[0] == '\0' || strpbrk(role, "/?#%") != NULL) {
-		rc = err_set(e, EX_REMOTE_TEMP, "GET %s: bad role name", url);
+		rc = msg_seterr(e, MSG_EX_REMOTE_TEMP, "GET %s: bad role name", url);
 		goto out;
 	}
 	snprintf(url, sizeof url, "%s/latest/meta-data/iam/"
@@ -558,7 +558,7 @@ try_env(struct creds_provider *p, struct err *e)
 	if (ak == NULL && sk == NULL)
 		return 0;
 	if (ak == NULL || sk == NULL)
-		return err_set(e, EX_USAGE, "%s is set but %s is not",
+		return msg_seterr(e, MSG_EX_USAGE, "%s is set but %s is not",
 		    ak != NULL ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
 		    ak != NULL ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 	p->kind = K_STATIC;
@@ -594,10 +594,10 @@ try_profile(struct creds_provider *p, const char *name, int named,
 	found = pr.found;
 	profile_free(&pr);
 	if (named && !found)
-		return err_set(e, EX_USAGE, "profile %s not found in the "
+		return msg_seterr(e, MSG_EX_USAGE, "profile %s not found in the "
 		    "shared credentials or config file", name);
 	if (named)
-		return err_set(e, EX_USAGE, "profile %s has no "
+		return msg_seterr(e, MSG_EX_USAGE, "profile %s has no "
 		    "aws_access_key_id and aws_secret_access_key (role_arn, "
 		    "sso and credential_process are not supported)", name);
 	return 0;
@@ -617,7 +617,7 @@ try_ecs(struct creds_provider *p, const struct creds_opts *o, struct err *e)
 		sprintf(p->url, "%s%s%s", host, rel[0] == '/' ? "" : "/", rel);
 	} else if (full != NULL) {
 		if (!full_uri_ok(full))
-			return err_set(e, EX_USAGE, "AWS_CONTAINER_CREDENTIALS_"
+			return msg_seterr(e, MSG_EX_USAGE, "AWS_CONTAINER_CREDENTIALS_"
 			    "FULL_URI: plain http only to a loopback or the "
 			    "container endpoint address");
 		p->url = xstrdup(full);
@@ -700,12 +700,12 @@ creds_new(const struct creds_opts *o, struct err *e)
 
 		rc = try_imds(p, o, &ie);
 		if (rc < 0)
-			err_set(e, EX_USAGE, "no credentials: none in the "
+			msg_seterr(e, MSG_EX_USAGE, "no credentials: none in the "
 			    "environment, profile %s or the container "
 			    "variables, and EC2 instance metadata failed: %s",
 			    name, ie.msg);
 	} else if (rc == 0) {
-		rc = err_set(e, EX_USAGE, "no credentials: none in the "
+		rc = msg_seterr(e, MSG_EX_USAGE, "no credentials: none in the "
 		    "environment, profile %s or the container variables "
 		    "(EC2 instance metadata disabled)", name);
 	}
@@ -761,7 +761,7 @@ creds_refresh(struct creds_provider *p, struct err *e)
 	int rc;
 
 	if (p->kind == K_STATIC)
-		return err_set(e, EX_REMOTE_PERM, "credentials from %s cannot "
+		return msg_seterr(e, MSG_EX_REMOTE_PERM, "credentials from %s cannot "
 		    "be refreshed", p->source);
 	pthread_mutex_lock(&p->mu);
 	rc = fetch(p, e);

@@ -21,7 +21,7 @@ input_open(struct input *in, const char *path, struct err *e)
 		in->name = path;
 		in->fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (in->fd < 0)
-			return err_set(e, EX_PARTIAL, "%s: %s", path,
+			return msg_seterr(e, MSG_EX_PARTIAL, "%s: %s", path,
 			    strerror(errno));
 	}
 	in->npeek = (size_t)-1;	/* not looked yet */
@@ -49,7 +49,7 @@ sniff(struct input *in)
 	while (in->npeek < 2) {
 		k = rd(in->fd, in->peek + in->npeek, 2 - in->npeek);
 		if (k < 0)
-			return err_set(&in->err, EX_IO, "%s: %s", in->name,
+			return msg_seterr(&in->err, MSG_EX_IO, "%s: %s", in->name,
 			    strerror(errno));
 		if (k == 0)
 			break;
@@ -63,7 +63,7 @@ sniff(struct input *in)
 		in->zlen = 2;
 		in->npeek = 0;
 		if (inflateInit2(&in->z, 15 + 16) != Z_OK)
-			return err_set(&in->err, EX_IO, "%s: zlib init failed",
+			return msg_seterr(&in->err, MSG_EX_IO, "%s: zlib init failed",
 			    in->name);
 	}
 	return 0;
@@ -81,7 +81,7 @@ gz_read(struct input *in, char *dst, size_t n)
 		if (in->zpos == in->zlen && !in->zeof) {
 			k = rd(in->fd, in->zbuf, ZCHUNK);
 			if (k < 0)
-				return err_set(&in->err, EX_IO, "%s: %s",
+				return msg_seterr(&in->err, MSG_EX_IO, "%s: %s",
 				    in->name, strerror(errno));
 			if (k == 0)
 				in->zeof = 1;
@@ -98,14 +98,14 @@ gz_read(struct input *in, char *dst, size_t n)
 				continue;
 			}
 			if (inflateReset(&in->z) != Z_OK)
-				return err_set(&in->err, EX_IO, "%s: zlib "
+				return msg_seterr(&in->err, MSG_EX_IO, "%s: zlib "
 				    "reset failed", in->name);
 			in->zdone = 0;
 		}
 		if (in->zpos == in->zlen && in->zeof) {
 			if (in->z.avail_out < n)
 				break;	/* hand over what we have first */
-			return err_set(&in->err, EX_PARTIAL, "%s: unexpected "
+			return msg_seterr(&in->err, MSG_EX_PARTIAL, "%s: unexpected "
 			    "end of gzip data (truncated file)", in->name);
 		}
 		in->z.next_in = in->zbuf + in->zpos;
@@ -119,7 +119,7 @@ gz_read(struct input *in, char *dst, size_t n)
 		if (zr == Z_BUF_ERROR && in->z.avail_in == 0)
 			continue;
 		if (zr != Z_OK)
-			return err_set(&in->err, EX_PARTIAL, "%s: corrupt gzip "
+			return msg_seterr(&in->err, MSG_EX_PARTIAL, "%s: corrupt gzip "
 			    "data: %s", in->name, in->z.msg != NULL ?
 			    in->z.msg : "inflate failed");
 		if (in->z.avail_out < n)
@@ -147,7 +147,7 @@ input_read(struct input *in, char *dst, size_t n)
 	}
 	k = rd(in->fd, dst, n);
 	if (k < 0)
-		return err_set(&in->err, EX_IO, "%s: %s", in->name,
+		return msg_seterr(&in->err, MSG_EX_IO, "%s: %s", in->name,
 		    strerror(errno));
 	return k;
 }

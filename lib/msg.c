@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "msg.h"
 
@@ -18,12 +19,6 @@ msg_init(const char *argv0)
 		return;
 	s = strrchr(argv0, '/');
 	prog = s != NULL ? s + 1 : argv0;
-}
-
-const char *
-msg_prog(void)
-{
-	return prog;
 }
 
 void
@@ -93,11 +88,36 @@ msg_usage(const char *synopsis, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "usage: %s\ntry '%s --help' for more information\n",
 	    synopsis, prog);
-	exit(EX_USAGE);
+	exit(MSG_EX_USAGE);
+}
+
+void
+msg_badopt(const char *synopsis, char **argv, int c)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	const char *what = c == ':' ? "option needs an argument" :
+	    "unknown option";
+
+	/* A short option is in optopt; a long one only in argv[optind - 1]
+	 * (optind has moved past it, and past a cluster's last option). */
+	if (arg[0] == '-' && arg[1] == '-' && strchr(arg, '=') != NULL &&
+	    c == '?')
+		msg_usage(synopsis, "unknown option or unexpected argument: %s",
+		    arg);
+	if (arg[0] == '-' && arg[1] == '-')
+		msg_usage(synopsis, "%s: %s", what, arg);
+	msg_usage(synopsis, "%s: -%c", what, optopt);
 }
 
 int
-err_set(struct err *e, int code, const char *fmt, ...)
+msg_version(void)
+{
+	printf("%s %s\n", prog, DDBLAKE_VERSION);
+	return msg_finish_stdout(MSG_EX_OK);
+}
+
+int
+msg_seterr(struct err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,7 +141,7 @@ msg_finish_stdout(int status)
 	if (bad) {
 		msg_err("write error: stdout: %s",
 		    errno != 0 ? strerror(errno) : "unknown error");
-		return msg_worse(status, EX_IO);
+		return msg_worse(status, MSG_EX_IO);
 	}
 	return status;
 }

@@ -10,14 +10,20 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+/* One version for the whole toolkit: every tool's --version, the HTTP
+ * User-Agent and the man pages' .Os line. */
+#define DDBLAKE_VERSION "0.2.0"
+
+/* Exit statuses. MSG_EX_ keeps them apart from <sysexits.h>'s EX_ names,
+ * whose numbers differ (EX_USAGE is 64 there). */
 enum {
-	EX_OK = 0,		/* everything done */
-	EX_PARTIAL = 1,		/* finished, but some records or files failed */
-	EX_USAGE = 2,		/* usage or configuration error */
-	EX_DATA = 3,		/* malformed input stopped processing (--strict) */
-	EX_IO = 4,		/* local system error: I/O, disk full */
-	EX_REMOTE_PERM = 5,	/* remote permanent error: auth, no such bucket */
-	EX_REMOTE_TEMP = 6	/* remote temporary error after retries: rerun */
+	MSG_EX_OK = 0,		/* everything done */
+	MSG_EX_PARTIAL = 1,	/* finished, but some records or files failed */
+	MSG_EX_USAGE = 2,	/* usage or configuration error */
+	MSG_EX_DATA = 3,	/* malformed input stopped processing (--strict) */
+	MSG_EX_IO = 4,		/* local system error: I/O, disk full */
+	MSG_EX_REMOTE_PERM = 5,	/* remote permanent error: auth, no such bucket */
+	MSG_EX_REMOTE_TEMP = 6	/* remote temporary error after retries: rerun */
 };
 
 /* Library functions report failures through this; they never print. */
@@ -27,7 +33,6 @@ struct err {
 };
 
 void msg_init(const char *argv0);
-const char *msg_prog(void);	/* borrowed, valid for the process */
 void msg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -39,12 +44,20 @@ _Noreturn void msg_die(int code, const char *fmt, ...)
 _Noreturn void msg_usage(const char *synopsis, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Set an error struct; returns -1 so callers can `return err_set(...)`. */
-int err_set(struct err *e, int code, const char *fmt, ...)
+/* getopt_long returned c, '?' (unknown option) or ':' (missing argument;
+ * the optstring starts with ':'), with opterr = 0: one message naming the
+ * option, the synopsis and a pointer to --help; exits 2. */
+_Noreturn void msg_badopt(const char *synopsis, char **argv, int c);
+
+/* --version: "TOOL VERSION" on stdout, then msg_finish_stdout. */
+int msg_version(void);
+
+/* Set an error struct; returns -1 so callers can `return msg_seterr(...)`. */
+int msg_seterr(struct err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Flush and close stdout; reports a write error (e.g. disk full) and
- * returns EX_IO then, else `status` unchanged. */
+ * returns MSG_EX_IO then, else `status` unchanged. */
 int msg_finish_stdout(int status);
 
 /* Worst-of two statuses in the order of the table (0 < 1 < 3 < 4 < 6 < 5)

@@ -366,12 +366,12 @@ partition_jq_new(const char *program, struct err *e)
 	pj->jq = jq_init();
 	if (pj->jq == NULL) {
 		partition_jq_free(pj);
-		err_set(e, EX_IO, "jq: out of memory");
+		msg_seterr(e, MSG_EX_IO, "jq: out of memory");
 		return NULL;
 	}
 	jq_set_error_cb(pj->jq, on_error, pj);
 	if (!jq_compile(pj->jq, program)) {
-		err_set(e, EX_USAGE, "--partition: %.*s", (int)pj->msg.len,
+		msg_seterr(e, MSG_EX_USAGE, "--partition: %.*s", (int)pj->msg.len,
 		    pj->msg.len > 0 ? pj->msg.p : "cannot compile program");
 		partition_jq_free(pj);
 		return NULL;

@@ -41,7 +41,7 @@ int partition_field_key(const char *rec, size_t len, const char *field,
 
 struct partition_jq;
 
-/* Compiles `program`; NULL with e filled (EX_USAGE) on a compile error. */
+/* Compiles `program`; NULL with e filled (MSG_EX_USAGE) on a compile error. */
 struct partition_jq *partition_jq_new(const char *program, struct err *e);
 int partition_jq_key(struct partition_jq *pj, const char *rec, size_t len,
     struct buf *key, struct buf *why);

@@ -276,7 +276,7 @@ parse_endpoint(struct s3_client *c, const char *url, struct err *e)
 
 	if (p == NULL || (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0))
-		return err_set(e, EX_USAGE, "endpoint %s: not an http:// or "
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: not an http:// or "
 		    "https:// URL", url);
 	c->scheme = xmalloc((size_t)(p - url) + 1);
 	memcpy(c->scheme, url, (size_t)(p - url));
@@ -285,9 +285,9 @@ parse_endpoint(struct s3_client *c, const char *url, struct err *e)
 	slash = strchr(h, '/');
 	hl = slash != NULL ? (size_t)(slash - h) : strlen(h);
 	if (hl == 0 || hl >= sizeof host || memchr(h, '@', hl) != NULL)
-		return err_set(e, EX_USAGE, "endpoint %s: bad host", url);
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: bad host", url);
 	if (slash != NULL && slash[1] != '\0')
-		return err_set(e, EX_USAGE, "endpoint %s: a path after the "
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: a path after the "
 		    "host is not supported", url);
 	c->hostport = xmalloc(hl + 1);
 	memcpy(c->hostport, h, hl);
@@ -322,7 +322,7 @@ s3_new(const struct s3_config *cfg, struct creds_provider *cp,
 	uint64_t seed;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		err_set(e, EX_IO, "curl_global_init failed");
+		msg_seterr(e, MSG_EX_IO, "curl_global_init failed");
 		return NULL;
 	}
 	c = xcalloc(1, sizeof *c);
@@ -350,7 +350,7 @@ s3_new(const struct s3_config *cfg, struct creds_provider *cp,
 		k->h = curl_easy_init();
 		if (k->h == NULL) {
 			free(k);
-			err_set(e, EX_IO, "curl_easy_init failed");
+			msg_seterr(e, MSG_EX_IO, "curl_easy_init failed");
 			s3_free(c);
 			return NULL;
 		}
@@ -690,7 +690,7 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 		size_t i;
 
 		if (c->stop && !rq->ignore_stop) {
-			rc = err_set(e, EX_REMOTE_TEMP, "%s s3://%s/%s: "
+			rc = msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s s3://%s/%s: "
 			    "interrupted", rq->op, rq->bucket, rq->key);
 			rc = S3_FAIL_ALL;
 			break;
@@ -729,7 +729,7 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 		curl_easy_setopt(k->h, CURLOPT_HTTPHEADER, hl);
 		curl_easy_setopt(k->h, CURLOPT_PATH_AS_IS, 1L);
 		curl_easy_setopt(k->h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(k->h, CURLOPT_USERAGENT, "s3put/0.1.0");
+		curl_easy_setopt(k->h, CURLOPT_USERAGENT, "ddblake/" DDBLAKE_VERSION);
 		curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->errbuf);
 		curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, on_write);
 		curl_easy_setopt(k->h, CURLOPT_WRITEDATA, k);
@@ -783,7 +783,7 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 			 * Upload) is an error, graded by its code. */
 			cls = s3_classify(status, code);
 		} else if (cc == CURLE_ABORTED_BY_CALLBACK) {
-			err_set(e, EX_REMOTE_TEMP, "%s s3://%s/%s: "
+			msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s s3://%s/%s: "
 			    "interrupted", rq->op, rq->bucket, rq->key);
 			rc = S3_FAIL_ALL;
 			break;
@@ -817,8 +817,8 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 		}
 		/* Give up: say why. */
 		if (cc != CURLE_OK) {
-			err_set(e, cls == C_RETRY ? EX_REMOTE_TEMP :
-			    EX_REMOTE_PERM, "%s s3://%s/%s: %s (curl %d)%s",
+			msg_seterr(e, cls == C_RETRY ? MSG_EX_REMOTE_TEMP :
+			    MSG_EX_REMOTE_PERM, "%s s3://%s/%s: %s (curl %d)%s",
 			    rq->op, rq->bucket, rq->key, k->errbuf[0] != '\0' ?
 			    k->errbuf : curl_easy_strerror(cc), (int)cc,
 			    cc == CURLE_PEER_FAILED_VERIFICATION ||
@@ -828,8 +828,8 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 		} else {
 			const char *hn = hint(code);
 
-			err_set(e, cls == C_RETRY ? EX_REMOTE_TEMP :
-			    EX_REMOTE_PERM, "%s s3://%s/%s: %s%s%s (HTTP %ld)"
+			msg_seterr(e, cls == C_RETRY ? MSG_EX_REMOTE_TEMP :
+			    MSG_EX_REMOTE_PERM, "%s s3://%s/%s: %s%s%s (HTTP %ld)"
 			    "%s%s", rq->op, rq->bucket, rq->key,
 			    code[0] != '\0' ? code : "error",
 			    message[0] != '\0' ? ": " : "", message, status,
@@ -915,10 +915,10 @@ read_at(int fd, char *p, size_t n, uint64_t off, const char *what,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return err_set(e, EX_IO, "%s: read: %s", what,
+			return msg_seterr(e, MSG_EX_IO, "%s: read: %s", what,
 			    strerror(errno));
 		if (r == 0)
-			return err_set(e, EX_IO, "%s: file shrank while "
+			return msg_seterr(e, MSG_EX_IO, "%s: file shrank while "
 			    "uploading", what);
 		got += (size_t)r;
 	}
@@ -1037,7 +1037,7 @@ put_single(struct s3_client *c, const char *bucket, const char *key, int fd,
 	k->data.len = 0;
 	if (buf_grow(&k->data, (size_t)size + 1) < 0) {
 		conn_put(c, k);
-		return err_set(e, EX_IO, "out of memory");
+		return msg_seterr(e, MSG_EX_IO, "out of memory");
 	}
 	if (read_digest(c, fd, k->data.p, (size_t)size, 0, key, &d, e) < 0) {
 		conn_put(c, k);
@@ -1059,7 +1059,7 @@ put_single(struct s3_client *c, const char *bucket, const char *key, int fd,
 	if (rc == S3_OK) {
 		snprintf(r->etag, sizeof r->etag, "%s", k->etag);
 		if (!kms(o) && strcmp(k->etag, d.md5hex) != 0)
-			rc = err_set(e, EX_REMOTE_PERM, "PutObject s3://%s/%s: "
+			rc = msg_seterr(e, MSG_EX_REMOTE_PERM, "PutObject s3://%s/%s: "
 			    "ETag %s is not the MD5 %s of the data sent",
 			    bucket, key, k->etag[0] != '\0' ? k->etag :
 			    "(none)", d.md5hex);
@@ -1118,7 +1118,7 @@ part_worker(void *arg)
 		k = conn_get(c);
 		k->data.len = 0;
 		if (buf_grow(&k->data, len + 1) < 0) {
-			rc = err_set(&e, EX_IO, "out of memory");
+			rc = msg_seterr(&e, MSG_EX_IO, "out of memory");
 		} else if (read_digest(c, m->fd, k->data.p, len, off, m->key,
 		    &d, &e) < 0) {
 			rc = S3_FAIL;
@@ -1140,7 +1140,7 @@ part_worker(void *arg)
 			if (rc == S3_OK && k->etag[0] != '\0' &&
 			    strcmp(k->etag, d.md5hex) != 0 &&
 			    strlen(k->etag) == 32)
-				rc = err_set(&e, EX_REMOTE_PERM, "UploadPart "
+				rc = msg_seterr(&e, MSG_EX_REMOTE_PERM, "UploadPart "
 				    "s3://%s/%s: part %u ETag %s is not the "
 				    "MD5 %s of the data sent", m->bucket,
 				    m->key, n, k->etag, d.md5hex);
@@ -1244,7 +1244,7 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 		xml_get(k->body.p, k->body.len, "UploadId", m.upload_id,
 		    sizeof m.upload_id);
 		if (m.upload_id[0] == '\0')
-			rc = err_set(e, EX_REMOTE_PERM, "CreateMultipartUpload "
+			rc = msg_seterr(e, MSG_EX_REMOTE_PERM, "CreateMultipartUpload "
 			    "s3://%s/%s: no UploadId in the response", bucket,
 			    key);
 	}
@@ -1272,7 +1272,7 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 		pthread_join(th[i], NULL);
 	r->retries += m.retries;
 	if (m.rc == S3_OK && c->stop) {
-		m.rc = err_set(&m.err, EX_REMOTE_TEMP, "UploadPart s3://%s/%s: "
+		m.rc = msg_seterr(&m.err, MSG_EX_REMOTE_TEMP, "UploadPart s3://%s/%s: "
 		    "interrupted", bucket, key);
 		m.rc = S3_FAIL_ALL;
 	}
@@ -1345,7 +1345,7 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 			snprintf(got, sizeof got, "%s", k->etag);
 		}
 		if (rc == S3_OK && !kms(o) && strcmp(got, r->etag) != 0)
-			rc = err_set(e, EX_REMOTE_PERM, "CompleteMultipart"
+			rc = msg_seterr(e, MSG_EX_REMOTE_PERM, "CompleteMultipart"
 			    "Upload s3://%s/%s: ETag %s is not the MD5 of the "
 			    "parts' MD5s %s", bucket, key, got[0] != '\0' ?
 			    got : "(none)", r->etag);
@@ -1374,7 +1374,7 @@ s3_put_file(struct s3_client *c, const char *bucket, const char *key,
 	if (size > c->cfg.multipart_threshold)
 		return put_multipart(c, bucket, key, fd, size, o, r, e);
 	if (size > S3_MAX_PART)
-		return err_set(e, EX_USAGE, "s3://%s/%s: %llu bytes is over "
+		return msg_seterr(e, MSG_EX_USAGE, "s3://%s/%s: %llu bytes is over "
 		    "the 5 GiB PutObject limit: lower --multipart-threshold",
 		    bucket, key, (unsigned long long)size);
 	return put_single(c, bucket, key, fd, size, o, r, e);

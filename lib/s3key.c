@@ -134,7 +134,7 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 			if (t[1] == 'E' || t[1] == 'O')
 				fmt[fl++] = *++t;
 			if (t[1] == '\0')
-				return err_set(e, EX_USAGE, "key template "
+				return msg_seterr(e, MSG_EX_USAGE, "key template "
 				    "'%s': '%%' at the end", tmpl);
 			fmt[fl++] = *++t;
 			fmt[fl] = '\0';
@@ -150,7 +150,7 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 			size_t l = end != NULL ? (size_t)(end - t - 1) : 0;
 
 			if (end == NULL)
-				return err_set(e, EX_USAGE, "key template "
+				return msg_seterr(e, MSG_EX_USAGE, "key template "
 				    "'%s': '{' without '}'", tmpl);
 			if (l == 4 && strncmp(t + 1, "name", 4) == 0) {
 				buf_addstr(out, name);
@@ -173,7 +173,7 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 				}
 				buf_addstr(out, host);
 			} else {
-				return err_set(e, EX_USAGE, "key template "
+				return msg_seterr(e, MSG_EX_USAGE, "key template "
 				    "'%s': unknown field {%.*s} (known: "
 				    "{name} {partition} {uuid} {host})", tmpl,
 				    (int)l, t + 1);
@@ -184,10 +184,10 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 		}
 	}
 	if (out->len == start)
-		return err_set(e, EX_USAGE, "key template '%s': empty key",
+		return msg_seterr(e, MSG_EX_USAGE, "key template '%s': empty key",
 		    tmpl);
 	if (out->len - start > S3KEY_MAX)
-		return err_set(e, EX_USAGE, "%.200s: key is %zu bytes, over "
+		return msg_seterr(e, MSG_EX_USAGE, "%.200s: key is %zu bytes, over "
 		    "S3's limit of %d", path, out->len - start, S3KEY_MAX);
 	return 0;
 }

@@ -25,7 +25,7 @@
 time_t s3key_time(const char *name, time_t mtime);
 
 /* Append the key for `path` to out. `host` may be NULL (gethostname).
- * Fails (EX_USAGE) on an unknown {field} or a key over S3KEY_MAX. */
+ * Fails (MSG_EX_USAGE) on an unknown {field} or a key over S3KEY_MAX. */
 int s3key_make(struct buf *out, const char *prefix, const char *tmpl,
     const char *path, time_t mtime, const char *host, struct err *e);
 

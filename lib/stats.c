@@ -41,7 +41,7 @@ stats_counter(struct stats *s, const char *name)
 		if (strcmp(s->name[i], name) == 0)
 			return &s->val[i];
 	if (s->n == STATS_MAX)
-		msg_die(EX_IO, "internal error: too many counters");
+		msg_die(MSG_EX_IO, "internal error: too many counters");
 	s->name[s->n] = name;
 	s->val[s->n] = 0;
 	return &s->val[s->n++];
@@ -141,7 +141,7 @@ stats_finish(struct stats *s, const char *path, int exit_status,
 		return 0;
 	f = strcmp(path, "-") == 0 ? stderr : fopen(path, "w");
 	if (f == NULL)
-		return err_set(e, EX_IO, "--stats %s: %s", path,
+		return msg_seterr(e, MSG_EX_IO, "--stats %s: %s", path,
 		    strerror(errno));
 	fprintf(f, "{\"tool\":\"%s\",\"elapsed_s\":%.3f,\"exit\":%d",
 	    s->tool, stats_elapsed(s), exit_status);
@@ -151,14 +151,14 @@ stats_finish(struct stats *s, const char *path, int exit_status,
 	fputs("}\n", f);
 	if (f == stderr)
 		return fflush(f) == 0 ? 0 :
-		    err_set(e, EX_IO, "--stats: %s", strerror(errno));
+		    msg_seterr(e, MSG_EX_IO, "--stats: %s", strerror(errno));
 	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
 		fclose(f);
-		return err_set(e, EX_IO, "--stats %s: %s", path,
+		return msg_seterr(e, MSG_EX_IO, "--stats %s: %s", path,
 		    strerror(errno));
 	}
 	if (fclose(f) != 0)
-		return err_set(e, EX_IO, "--stats %s: %s", path,
+		return msg_seterr(e, MSG_EX_IO, "--stats %s: %s", path,
 		    strerror(errno));
 	return 0;
 }

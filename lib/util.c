@@ -15,7 +15,7 @@ xmalloc(size_t n)
 	void *p = malloc(n != 0 ? n : 1);
 
 	if (p == NULL)
-		msg_die(EX_IO, "out of memory");
+		msg_die(MSG_EX_IO, "out of memory");
 	return p;
 }
 
@@ -25,7 +25,7 @@ xcalloc(size_t n, size_t m)
 	void *p = calloc(n != 0 ? n : 1, m != 0 ? m : 1);
 
 	if (p == NULL)
-		msg_die(EX_IO, "out of memory");
+		msg_die(MSG_EX_IO, "out of memory");
 	return p;
 }
 
@@ -34,7 +34,7 @@ xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n != 0 ? n : 1);
 	if (p == NULL)
-		msg_die(EX_IO, "out of memory");
+		msg_die(MSG_EX_IO, "out of memory");
 	return p;
 }
 

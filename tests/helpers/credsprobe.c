@@ -58,7 +58,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'a':
 			if (util_parse_duration(optarg, &again) < 0)
-				msg_die(EX_USAGE, "bad --again: %s", optarg);
+				msg_die(MSG_EX_USAGE, "bad --again: %s", optarg);
 			break;
 		case 'c':
 			o.ecs_host = optarg;
@@ -76,7 +76,7 @@ main(int argc, char **argv)
 			refresh = 1;
 			break;
 		default:
-			return EX_USAGE;
+			return MSG_EX_USAGE;
 		}
 	}
 	p = creds_new(&o, &e);

@@ -49,29 +49,29 @@ parse_file(const char *name, unsigned long long *count)
 {
 	static char buf[BLOCK];
 	FILE *f = stdin;
-	int rc = EX_OK;
+	int rc = MSG_EX_OK;
 
 	if (strcmp(name, "-") != 0 && (f = fopen(name, "rb")) == NULL) {
 		msg_err("%s: %s", name, strerror(errno));
-		return EX_IO;
+		return MSG_EX_IO;
 	}
 	jv_parser *p = jv_parser_new(0);
 	size_t n;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
 		jv_parser_set_buf(p, buf, (int)n, 1);
 		if (drain(p, name, count) < 0) {
-			rc = EX_DATA;
+			rc = MSG_EX_DATA;
 			goto out;
 		}
 	}
 	if (ferror(f)) {
 		msg_err("%s: %s", name, strerror(errno));
-		rc = EX_IO;
+		rc = MSG_EX_IO;
 		goto out;
 	}
 	jv_parser_set_buf(p, "", 0, 0);
 	if (drain(p, name, count) < 0)
-		rc = EX_DATA;
+		rc = MSG_EX_DATA;
 out:
 	jv_parser_free(p);
 	if (f != stdin)
@@ -83,17 +83,17 @@ int
 main(int argc, char **argv)
 {
 	unsigned long long count = 0;
-	int rc = EX_OK;
+	int rc = MSG_EX_OK;
 
 	msg_init(argv[0]);
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
-		return EX_OK;
+		return MSG_EX_OK;
 	}
 	if (argc == 1)
 		rc = parse_file("-", &count);
-	for (int i = 1; i < argc && rc != EX_DATA; i++)
+	for (int i = 1; i < argc && rc != MSG_EX_DATA; i++)
 		rc = msg_worse(rc, parse_file(argv[i], &count));
 	printf("%llu\n", count);
 	return msg_finish_stdout(rc);

@@ -16,3 +16,8 @@ assert_json_lines() {
 	run jq -e -s 'all(.[]; type == "object")' "$1"
 	assert_success
 }
+
+# The toolkit's one version, as lib/msg.h declares it.
+tool_version() {
+	sed -n 's/^#define DDBLAKE_VERSION "\(.*\)"$/\1/p' "$TOP/lib/msg.h"
+}

@@ -38,7 +38,7 @@ static const struct {
 	{ "[x] in the config file is not profile x",
 	  NULL, "[x]\naws_access_key_id = A\naws_secret_access_key = S\n",
 	  "x", NULL, NULL, NULL, NULL,
-	  EX_USAGE, NULL, NULL, NULL, NULL, NULL },
+	  MSG_EX_USAGE, NULL, NULL, NULL, NULL, NULL },
 	{ "keys in the config file's profile section",
 	  NULL, "[profile  y ]\naws_access_key_id = AKY\n"
 	  "aws_secret_access_key = SKY\nregion = sa-east-1\n",
@@ -63,7 +63,7 @@ static const struct {
 	{ "a key without its secret is no credentials",
 	  "[default]\naws_access_key_id = A\n",
 	  NULL, NULL, NULL, NULL, NULL, NULL,
-	  EX_USAGE, NULL, NULL, NULL, NULL, NULL },
+	  MSG_EX_USAGE, NULL, NULL, NULL, NULL, NULL },
 	{ "environment keys win over the default profile; region from it",
 	  "[default]\naws_access_key_id = F\naws_secret_access_key = FS\n",
 	  "[default]\nregion = eu-north-1\n",
@@ -85,15 +85,15 @@ static const struct {
 	{ "profile named but absent",
 	  "[default]\naws_access_key_id = A\naws_secret_access_key = S\n",
 	  NULL, "nope", NULL, NULL, NULL, NULL,
-	  EX_USAGE, NULL, NULL, NULL, NULL, NULL },
+	  MSG_EX_USAGE, NULL, NULL, NULL, NULL, NULL },
 	{ "profile present without static keys (role_arn)",
 	  NULL, "[profile r]\nrole_arn = arn:aws:iam::1:role/x\n"
 	  "source_profile = default\n",
 	  "r", NULL, NULL, NULL, NULL,
-	  EX_USAGE, NULL, NULL, NULL, NULL, NULL },
+	  MSG_EX_USAGE, NULL, NULL, NULL, NULL, NULL },
 	{ "no files, no environment",
 	  NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  EX_USAGE, NULL, NULL, NULL, NULL, NULL },
+	  MSG_EX_USAGE, NULL, NULL, NULL, NULL, NULL },
 	{ "empty values are absent",
 	  "[default]\naws_access_key_id = A\naws_secret_access_key = S\n"
 	  "aws_session_token =\n",
@@ -202,7 +202,7 @@ main(void)
 		unsetenv("AWS_SECRET_ACCESS_KEY");
 		p = creds_new(&(struct creds_opts){ .no_imds = 1 }, &e);
 		t_ok(p != NULL && creds_refresh(p, &e) == -1 &&
-		    e.code == EX_REMOTE_PERM &&
+		    e.code == MSG_EX_REMOTE_PERM &&
 		    strstr(e.msg, "cannot be refreshed") != NULL,
 		    "static credentials cannot be refreshed");
 		creds_free(p);

@@ -143,7 +143,7 @@ main(void)
 		partition_jq_free(pj);
 	}
 	pj = partition_jq_new("{a: .x", &e);
-	t_ok(pj == NULL && e.code == EX_USAGE &&
+	t_ok(pj == NULL && e.code == MSG_EX_USAGE &&
 	    strstr(e.msg, "syntax error") != NULL,
 	    "compile error names the problem: %s", e.msg);
 	partition_jq_free(pj);

@@ -67,7 +67,7 @@ test_errors(void)
 
 	buf_init(&b, 0);
 	t_ok(s3key_make(&b, "p", "{nope}", "f", MTIME, "h", &e) < 0 &&
-	    e.code == EX_USAGE && strstr(e.msg, "{nope}") != NULL,
+	    e.code == MSG_EX_USAGE && strstr(e.msg, "{nope}") != NULL,
 	    "unknown field is a usage error naming it");
 	t_ok(s3key_make(&b, "p", "{name", "f", MTIME, "h", &e) < 0,
 	    "unclosed brace rejected");

@@ -80,10 +80,10 @@ main(void)
 	buf_free(NULL);
 	t_ok(1, "buf_free accepts NULL");
 
-	t_ok(msg_worse(EX_OK, EX_PARTIAL) == EX_PARTIAL, "partial beats ok");
-	t_ok(msg_worse(EX_IO, EX_PARTIAL) == EX_IO, "io beats partial");
-	t_ok(msg_worse(EX_REMOTE_TEMP, EX_REMOTE_PERM) == EX_REMOTE_PERM,
+	t_ok(msg_worse(MSG_EX_OK, MSG_EX_PARTIAL) == MSG_EX_PARTIAL, "partial beats ok");
+	t_ok(msg_worse(MSG_EX_IO, MSG_EX_PARTIAL) == MSG_EX_IO, "io beats partial");
+	t_ok(msg_worse(MSG_EX_REMOTE_TEMP, MSG_EX_REMOTE_PERM) == MSG_EX_REMOTE_PERM,
 	    "permanent remote beats temporary");
-	t_ok(msg_worse(EX_USAGE, EX_IO) == EX_USAGE, "usage beats all");
+	t_ok(msg_worse(MSG_EX_USAGE, MSG_EX_IO) == MSG_EX_USAGE, "usage beats all");
 	return t_done();
 }

@@ -18,6 +18,7 @@
 
 #include "batch.h"
 #include "buf.h"
+#include "errrec.h"
 #include "json.h"
 #include "msg.h"
 #include "partition.h"
@@ -90,14 +91,15 @@ static int
 route_error(struct run *r, const char *reason, const char *rec, size_t len,
     struct err *e)
 {
-	char src[PATH_MAX + 32];
+	struct errrec er = { .tool = "ddbbatch", .code = ERROR_CODE,
+	    .message = reason, .source = r->src, .line = r->lineno,
+	    .raw = rec, .rawlen = len };
 
-	snprintf(src, sizeof src, "%s:%llu", r->src, r->lineno);
-	msg_err("%s: %s", src, reason);
+	msg_err("%s:%llu: %s", r->src, r->lineno, reason);
 	r->env.len = 0;
-	if (partition_error_record(&r->env, ERROR_CODE, reason, src,
-	    util_wall_ms(), rec, len) < 0)
-		return msg_seterr(e, MSG_EX_IO, "out of memory");
+	if (errrec_format(&r->env, &er, util_wall_ms()) < 0)
+		return msg_seterr(e, MSG_EX_IO, "%s:%llu: error record too "
+		    "large", r->src, r->lineno);
 	if (r->errf != NULL) {
 		if (fwrite(r->env.p, 1, r->env.len, r->errf) != r->env.len)
 			return msg_seterr(e, MSG_EX_IO, "%s: %s", r->errpath,
@@ -123,10 +125,8 @@ record(struct run *r, const char *rec, size_t len, struct err *e)
 	else if (r->field != NULL)
 		rc = partition_field_key(rec, len, r->field, &r->key, &r->val,
 		    &r->why);
-	if (rc < 0) {
-		buf_addc(&r->why, '\0');
-		return route_error(r, r->why.p, rec, len, e);
-	}
+	if (rc < 0)
+		return route_error(r, buf_str(&r->why), rec, len, e);
 	if (len > r->max_bytes)
 		msg_warn("%s:%llu: record of %zu bytes is larger than "
 		    "--max-bytes; it goes alone into its own batch", r->src,
@@ -482,7 +482,7 @@ main(int argc, char **argv)
 	buf_init(&r.key, PARTITION_PATH_MAX * 2);
 	buf_init(&r.val, LINE_MAX_BYTES);
 	buf_init(&r.why, 4096);
-	buf_init(&r.env, 0);
+	buf_init(&r.env, LINE_MAX_BYTES / 3 * 4 + 65536);
 	/* key.p must point somewhere even for the empty (unpartitioned) key */
 	if (buf_grow(&r.rb, READ_SIZE) < 0 || buf_grow(&r.key, 256) < 0)
 		msg_die(MSG_EX_IO, "out of memory");

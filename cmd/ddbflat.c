@@ -9,13 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jq.h>
-
-#include "b64.h"
 #include "buf.h"
+#include "errrec.h"
 #include "flat.h"
 #include "input.h"
-#include "json.h"
+#include "jqprog.h"
 #include "msg.h"
 #include "stats.h"
 #include "util.h"
@@ -49,17 +47,16 @@ struct run {
 	const char *name;	/* current input, for messages */
 	FILE *errf;
 	const char *errpath;
-	jq_state *jq;
+	struct jqprog *jq;
 	int line_buffered;
 	struct buf obuf;	/* whole lines only: see flush_out() */
 	int out_failed, err_failed;
-	struct buf enc;		/* base64 of raw input for the error file */
+	struct buf enc;		/* one error record */
 	struct buf jqout;
+	struct buf why;		/* a jq failure */
 	struct stats st;
 	uint64_t *c_lines, *c_in, *c_out, *c_failed, *c_bytes, *c_coll;
 	uint64_t ticks;
-	const char *jq_err;	/* set by the jq error callback */
-	char jq_msg[512];
 };
 
 static void
@@ -91,47 +88,19 @@ usage(void)
 }
 
 static void
-put_json_string(FILE *f, const char *s, size_t n)
-{
-	char tmp[6 * 80];
-	size_t i, k, m;
-
-	fputc('"', f);
-	for (i = 0; i < n; i += k) {
-		k = n - i < 80 ? n - i : 80;
-		m = json_escape(s + i, k, tmp);
-		fwrite(tmp, 1, m, f);
-	}
-	fputc('"', f);
-}
-
-static void
 on_error(void *ctx, uint64_t line, const char *code, const char *msg,
     const char *raw, size_t rawlen)
 {
 	struct run *r = ctx;
-	uint64_t now;
+	struct errrec er = { .tool = "ddbflat", .code = code, .message = msg,
+	    .source = r->name, .line = line, .raw = raw, .rawlen = rawlen };
 
 	msg_err("%s:%llu: %s", r->name, (unsigned long long)line, msg);
 	if (r->errf == NULL)
 		return;
-	now = util_wall_ms();
 	r->enc.len = 0;
-	if (buf_grow(&r->enc, B64_ENC_LEN(rawlen)) < 0)
-		return;
-	r->enc.len = b64_encode((const unsigned char *)raw, rawlen, r->enc.p);
-	fprintf(r->errf, "{\"attemptsMade\":1,\"arrivalTimestamp\":%llu,"
-	    "\"errorCode\":\"%s\",\"errorMessage\":",
-	    (unsigned long long)now, code);
-	put_json_string(r->errf, msg, strlen(msg));
-	fputs(",\"source\":", r->errf);
-	put_json_string(r->errf, r->name, strlen(r->name));
-	fprintf(r->errf, ",\"line\":%llu,\"attemptEndingTimestamp\":%llu,"
-	    "\"rawData\":\"", (unsigned long long)line,
-	    (unsigned long long)now);
-	fwrite(r->enc.p, 1, r->enc.len, r->errf);
-	fputs("\"}\n", r->errf);
-	if (ferror(r->errf))
+	if (errrec_format(&r->enc, &er, util_wall_ms()) < 0 ||
+	    fwrite(r->enc.p, 1, r->enc.len, r->errf) != r->enc.len)
 		r->err_failed = 1;
 }
 
@@ -164,32 +133,18 @@ emit(struct run *r, const char *s, size_t n)
 {
 	if (r->obuf.len + n > OBUF_SIZE && flush_out(r) < 0)
 		return -1;
-	if (n > OBUF_SIZE) {
+	/* After the flush above a line fits, unless it is larger than the
+	 * buffer: then it goes out on its own. */
+	if (buf_add(&r->obuf, s, n) < 0) {
 		if (util_write_all(1, s, n) < 0) {
 			r->out_failed = 1;
 			return -1;
 		}
-	} else {
-		buf_add(&r->obuf, s, n);
-		if (r->line_buffered && flush_out(r) < 0)
-			return -1;
+	} else if (r->line_buffered && flush_out(r) < 0) {
+		return -1;
 	}
 	(*r->c_lines)++;
 	return 0;
-}
-
-static void
-jq_errcb(void *ctx, jv msg)
-{
-	struct run *r = ctx;
-
-	if (jv_get_kind(msg) == JV_KIND_STRING)
-		snprintf(r->jq_msg, sizeof r->jq_msg, "%s",
-		    jv_string_value(msg));
-	else
-		snprintf(r->jq_msg, sizeof r->jq_msg, "jq error");
-	r->jq_err = r->jq_msg;
-	jv_free(msg);
 }
 
 /* Run the jq program on one flat record; 0 ok, 1 record failed, -1 out. */
@@ -197,52 +152,39 @@ static int
 run_jq(struct run *r, const char *line, size_t len, const char *raw,
     size_t rawlen, uint64_t lineno)
 {
-	jv in, out;
-	char msg[600];
+	jv out, s;
+	int rc;
 
-	in = jv_parse_sized(line, (int)(len - 1));
-	if (!jv_is_valid(in)) {
-		jv_free(in);
-		on_error(r, lineno, "JqError", "jq: cannot parse the flat "
-		    "record", raw, rawlen);
-		return 1;
-	}
-	jq_start(r->jq, in, 0);
-	while (jv_is_valid(out = jq_next(r->jq))) {
-		jv s;
-
+	if (jqprog_start(r->jq, line, len, &r->why) < 0)
+		goto fail;
+	while ((rc = jqprog_next(r->jq, &out, &r->why)) == 1) {
 		if (jv_get_kind(out) != JV_KIND_OBJECT) {
-			snprintf(msg, sizeof msg, "jq program produced %s, "
-			    "not an object", jv_kind_name(jv_get_kind(out)));
+			r->why.len = 0;
+			if (buf_printf(&r->why, "jq program produced %s, not "
+			    "an object", jv_kind_name(jv_get_kind(out))) < 0)
+				r->why.len = 0;
 			jv_free(out);
-			on_error(r, lineno, "JqError", msg, raw, rawlen);
-			return 1;
+			goto fail;
 		}
 		s = jv_dump_string(out, 0);
 		r->jqout.len = 0;
-		buf_addstr(&r->jqout, jv_string_value(s));
-		buf_addc(&r->jqout, '\n');
+		rc = buf_addstr(&r->jqout, jv_string_value(s)) < 0 ||
+		    buf_addc(&r->jqout, '\n') < 0 ? -1 : 0;
 		jv_free(s);
+		if (rc < 0) {
+			r->why.len = 0;
+			if (buf_addstr(&r->why, "jq output too large") < 0)
+				r->why.len = 0;
+			goto fail;
+		}
 		if (emit(r, r->jqout.p, r->jqout.len) < 0)
 			return -1;
 	}
-	if (jv_invalid_has_msg(jv_copy(out))) {
-		jv m = jv_invalid_get_msg(out);
-
-		if (jv_get_kind(m) == JV_KIND_STRING)
-			snprintf(msg, sizeof msg, "jq: %s", jv_string_value(m));
-		else {
-			jv d = jv_dump_string(jv_copy(m), 0);
-			snprintf(msg, sizeof msg, "jq: error: %s",
-			    jv_string_value(d));
-			jv_free(d);
-		}
-		jv_free(m);
-		on_error(r, lineno, "JqError", msg, raw, rawlen);
-		return 1;
-	}
-	jv_free(out);
-	return 0;
+	if (rc == 0)
+		return 0;
+fail:
+	on_error(r, lineno, "JqError", buf_str(&r->why), raw, rawlen);
+	return 1;
 }
 
 static int
@@ -265,29 +207,6 @@ static ssize_t
 read_cb(void *ctx, char *dst, size_t n)
 {
 	return input_read(ctx, dst, n);
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf_init(&b, 1 << 20);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_add(&b, chunk, n) < 0) {
-			fclose(f);
-			buf_free(&b);
-			errno = EFBIG;
-			return NULL;
-		}
-	fclose(f);
-	buf_addc(&b, '\0');
-	return b.p;
 }
 
 int
@@ -404,20 +323,17 @@ main(int argc, char **argv)
 	stats_rates(&r.st, "records_in", "bytes_in");
 
 	if (jqfile != NULL) {
-		jqtext = slurp(jqfile);
+		jqtext = util_slurp(jqfile, 1 << 20);
 		if (jqtext == NULL)
 			msg_die(MSG_EX_USAGE, "--jq-file %s: %s", jqfile,
 			    strerror(errno));
 		jqprog = jqtext;
 	}
 	if (jqprog != NULL) {
-		r.jq = jq_init();
+		r.jq = jqprog_new(jqprog, jqfile != NULL ? "--jq-file" :
+		    "--jq", "jq", &e);
 		if (r.jq == NULL)
-			msg_die(MSG_EX_IO, "cannot initialise jq");
-		jq_set_error_cb(r.jq, jq_errcb, &r);
-		if (!jq_compile(r.jq, jqprog))
-			msg_die(MSG_EX_USAGE, "--jq: %s", r.jq_err != NULL ?
-			    r.jq_err : "cannot compile the program");
+			msg_die(e.code, "%s", e.msg);
 	}
 	if (r.errpath != NULL) {
 		r.errf = fopen(r.errpath, "a");
@@ -425,10 +341,14 @@ main(int argc, char **argv)
 			msg_die(MSG_EX_IO, "--errors %s: %s", r.errpath,
 			    strerror(errno));
 	}
-	buf_init(&r.obuf, 0);
-	buf_grow(&r.obuf, OBUF_SIZE);
-	buf_init(&r.enc, 0);
-	buf_init(&r.jqout, 0);
+	buf_init(&r.obuf, OBUF_SIZE);
+	if (buf_grow(&r.obuf, OBUF_SIZE) < 0)
+		msg_die(MSG_EX_IO, "out of memory");
+	/* An error record holds a record's bytes in base64, a jq output
+	 * line at most four times the record it came from. */
+	buf_init(&r.enc, o.max_record / 3 * 4 + 65536);
+	buf_init(&r.jqout, o.max_record * 4 + 65536);
+	buf_init(&r.why, 1024);
 
 	sink.ctx = &r;
 	sink.record = on_record;
@@ -491,11 +411,11 @@ main(int argc, char **argv)
 		status = msg_worse(status, MSG_EX_IO);
 	}
 	flat_free(f);
-	if (r.jq != NULL)
-		jq_teardown(&r.jq);
+	jqprog_free(r.jq);
 	free(jqtext);
 	buf_free(&r.enc);
 	buf_free(&r.jqout);
+	buf_free(&r.why);
 	buf_free(&r.obuf);
 	return status;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "buf.h"
 #include "creds.h"
+#include "jsonw.h"
 #include "msg.h"
 #include "s3.h"
 #include "s3key.h"
@@ -170,38 +172,28 @@ default_type(const char *path)
 	return "application/octet-stream";
 }
 
-static void
-json_str(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			putc(c, f);
-	}
-	putc('"', f);
-}
-
 /* Under g.mu: one line per object, flushed so a pipeline sees it now.
  * Returns 0 when the line reached stdout. */
 static int
 print_result(const char *path, const char *key, const struct s3_result *r)
 {
 	if (g.json) {
-		fputs("{\"bucket\":", stdout);
-		json_str(stdout, g.bucket);
-		fputs(",\"key\":", stdout);
-		json_str(stdout, key);
-		fputs(",\"etag\":", stdout);
-		json_str(stdout, r->etag);
-		printf(",\"size\":%llu,\"file\":", (unsigned long long)r->size);
-		json_str(stdout, g.stdin_object ? "-" : path);
-		fputs("}\n", stdout);
+		struct buf b;
+		struct jsonw w;
+		int rc;
+
+		buf_init(&b, 4 * S3KEY_MAX + 2 * PATH_MAX);
+		jsonw_begin(&w, &b);
+		jsonw_strz(&w, "bucket", g.bucket);
+		jsonw_strz(&w, "key", key);
+		jsonw_strz(&w, "etag", r->etag);
+		jsonw_u64(&w, "size", r->size);
+		jsonw_strz(&w, "file", g.stdin_object ? "-" : path);
+		rc = jsonw_end(&w) < 0 || buf_addc(&b, '\n') < 0 ? -1 :
+		    fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : -1;
+		buf_free(&b);
+		if (rc < 0)
+			return -1;
 	} else {
 		printf("s3://%s/%s %s\n", g.bucket, key, r->etag);
 	}
@@ -235,7 +227,7 @@ upload(const char *path)
 	struct s3_object_opts o = g.obj;
 	int fd, rc;
 
-	buf_init(&key, 0);
+	buf_init(&key, 2 * S3KEY_MAX);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) < 0) {
 		msg_err("%s: %s", path, strerror(errno));
@@ -258,14 +250,14 @@ upload(const char *path)
 		fail_file(path, MSG_EX_USAGE, 0);
 		return;
 	}
-	buf_addc(&key, '\0');
+	(void)buf_str(&key);	/* s3key_make kept it within S3KEY_MAX */
 	if (o.content_type == NULL)
 		o.content_type = default_type(g.stdin_object ? key.p : path);
 
 	if (g.dry_run) {
 		struct buf out;
 
-		buf_init(&out, 0);
+		buf_init(&out, 1 << 20);
 		rc = s3_describe_put(g.s3, g.bucket, key.p, fd,
 		    (uint64_t)sb.st_size, &o, &out, &e);
 		pthread_mutex_lock(&g.mu);
@@ -574,7 +566,7 @@ main(int argc, char **argv)
 	{
 		struct buf kb;
 
-		buf_init(&kb, 0);
+		buf_init(&kb, 2 * S3KEY_MAX);
 		if (s3key_make(&kb, g.prefix, g.tmpl, "x", 0, "h", &e) < 0)
 			msg_usage(SYNOPSIS, "--key: %s", e.msg);
 		buf_free(&kb);

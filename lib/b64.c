@@ -2,26 +2,30 @@
 #include <stdint.h>
 
 #include "b64.h"
+#include "buf.h"
 
 static const char enc[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* 0..63, 64 for '=', 255 for anything else */
-static unsigned char dec[256];
-static int dec_ready;
-
-static void
-init(void)
-{
-	int i;
-
-	for (i = 0; i < 256; i++)
-		dec[i] = 255;
-	for (i = 0; i < 64; i++)
-		dec[(unsigned char)enc[i]] = (unsigned char)i;
-	dec['='] = 64;
-	dec_ready = 1;
-}
+static const unsigned char dec[256] = {
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  62, 255, 255, 255,  63,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 255, 255, 255,  64, 255, 255,
+	255,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 255, 255, 255, 255, 255,
+	255,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
 
 static long
 run(const char *s, size_t n, unsigned char *dst)
@@ -30,8 +34,6 @@ run(const char *s, size_t n, unsigned char *dst)
 	size_t i, full, rem, o = 0;
 	unsigned a, b, c, d;
 
-	if (!dec_ready)
-		init();
 	/* Strip padding (at most two) then treat the tail as 2 or 3 chars. */
 	if (n >= 1 && u[n - 1] == '=') {
 		if (n % 4 != 0)
@@ -119,4 +121,13 @@ b64_encode(const unsigned char *s, size_t n, char *dst)
 		dst[o++] = '=';
 	}
 	return o;
+}
+
+int
+b64_encode_buf(struct buf *out, const void *p, size_t n)
+{
+	if (n > (SIZE_MAX - 4) / 4 * 3 || buf_grow(out, B64_ENC_LEN(n)) < 0)
+		return -1;
+	out->len += b64_encode(p, n, out->p + out->len);
+	return 0;
 }

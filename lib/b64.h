@@ -1,6 +1,8 @@
-/* b64: standard base64 (RFC 4648, '+' '/', '=' padding) encode, decode and
- * validate, into caller-provided memory. DynamoDB's B/BS values and
- * Kinesis/Firehose `Data` fields use this alphabet. */
+/* b64: the toolkit's one base64 codec. Standard base64 (RFC 4648, '+'
+ * '/', '=' padding) encode, decode and validate, into caller-provided
+ * memory or a struct buf. DynamoDB's B/BS values, Kinesis/Firehose `Data`
+ * fields, error records' rawData and Content-MD5 use this alphabet. The
+ * tables are constant, so every function is thread-safe. */
 #ifndef B64_H
 #define B64_H
 
@@ -18,5 +20,10 @@ long b64_decode(const char *s, size_t n, unsigned char *dst);
 int b64_valid(const char *s, size_t n);
 /* Encodes with padding; returns bytes written. */
 size_t b64_encode(const unsigned char *s, size_t n, char *dst);
+
+struct buf;
+/* Appends the encoding of p[0..n) to out; -1 when out's cap is hit. */
+int b64_encode_buf(struct buf *out, const void *p, size_t n)
+	__attribute__((warn_unused_result));
 
 #endif

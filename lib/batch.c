@@ -489,7 +489,7 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 	bt->spool = cat3(key, keylen, dot, "");
 	free(dot);
 	bt->final = cat3(key, keylen, base, b->o.gzip_level >= 0 ? ".gz" : "");
-	buf_init(&bt->pend, 0);
+	buf_init(&bt->pend, PEND_MAX);
 	/* Shared directory lock around create+lock, so a recovering process
 	 * (exclusive) never sees our new spool unlocked. */
 	if (!b->recovering)

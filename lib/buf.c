@@ -9,6 +9,8 @@
 void
 buf_init(struct buf *b, size_t max)
 {
+	if (max == 0)
+		abort();	/* every buffer has a cap */
 	b->p = NULL;
 	b->len = b->cap = 0;
 	b->max = max;
@@ -34,12 +36,12 @@ buf_grow(struct buf *b, size_t need)
 	want = b->len + need;
 	if (want <= b->cap)
 		return 0;
-	if (b->max != 0 && want > b->max)
+	if (want > b->max)
 		return -1;
 	ncap = b->cap != 0 ? b->cap : 256;
 	while (ncap < want)
 		ncap = ncap > SIZE_MAX / 2 ? want : ncap * 2;
-	if (b->max != 0 && ncap > b->max)
+	if (ncap > b->max)
 		ncap = b->max;
 	b->p = xrealloc(b->p, ncap);
 	b->cap = ncap;
@@ -79,4 +81,15 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return 0;
+}
+
+const char *
+buf_str(struct buf *b)
+{
+	if (b->len == 0 && b->cap == 0)
+		return "";
+	if (b->len == b->cap && buf_grow(b, 1) < 0)
+		b->len--;
+	b->p[b->len] = '\0';
+	return b->p;
 }

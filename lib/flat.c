@@ -85,6 +85,7 @@ struct flat {
 	/* error of the record being processed */
 	const char *ecode;
 	char emsg[512];
+	int oflow;		/* a buffer hit its cap: the record fails */
 	size_t eat;		/* byte offset of the error in the unit */
 
 	struct flat_counts c;
@@ -119,11 +120,14 @@ flat_new(const struct flat_opts *o, const struct flat_sink *s)
 	f->sep1 = strlen(sep) == 1 && f->seplen == 1;
 	buf_init(&f->win, f->o.max_record + READ_CHUNK + 1);
 	buf_init(&f->dec, f->o.max_record);
-	buf_init(&f->out, 0);
-	buf_init(&f->key, 0);
-	buf_init(&f->tmp, 0);
-	buf_init(&f->keys, 0);
-	buf_init(&f->lens, 0);
+	/* A record's output, keys and text pieces are bounded by a few times
+	 * the record (numbers gain at most a few bytes, escapes six per
+	 * byte); past that the record fails as TooLarge. */
+	buf_init(&f->out, 8 * f->o.max_record + 65536);
+	buf_init(&f->key, 8 * f->o.max_record + 65536);
+	buf_init(&f->tmp, f->o.max_record + 65536);
+	buf_init(&f->keys, 8 * f->o.max_record + 65536);
+	buf_init(&f->lens, 8 * f->o.max_record + 65536);
 	json_toks_init(&f->tk);
 	json_toks_init(&f->tk2);
 	f->setcap = 256;
@@ -295,17 +299,14 @@ path_push(struct flat *f, const char *s, size_t n, int escaped)
 	if (f->depth == PATH_MAX_DEPTH)
 		return fail(f, "TooDeep", "attribute nesting too deep");
 	f->pathoff[f->depth++] = f->key.len;
-	if (f->depth > 1) {
-		buf_grow(&f->key, f->seplen);
+	if (buf_grow(&f->key, f->seplen + 6 * n) < 0)
+		return fail(f, "TooLarge", "attribute path too long");
+	if (f->depth > 1)
 		buf_put(&f->key, f->sep, f->seplen);
-	}
-	if (escaped) {
-		buf_grow(&f->key, n);
+	if (escaped)
 		buf_put(&f->key, s, n);
-	} else {
-		buf_grow(&f->key, 6 * n);
+	else
 		f->key.len += json_escape(s, n, f->key.p + f->key.len);
-	}
 	return 0;
 }
 
@@ -334,25 +335,32 @@ path_push_tok(struct flat *f, const char *base, const struct json_tok *t)
 		return path_push(f, base + t->start, t->end - t->start, 1);
 	}
 	f->tmp.len = 0;
-	buf_grow(&f->tmp, t->end - t->start);
+	if (buf_grow(&f->tmp, t->end - t->start) < 0)
+		return fail(f, "TooLarge", "attribute name too long");
 	n = json_unescape(base, t, f->tmp.p);
 	check_component(f, f->tmp.p, n);
 	return path_push(f, f->tmp.p, n, 0);
 }
 
+/* Output appends: a cap hit drops the bytes and marks the record, which
+ * then fails as a whole (checked once per record, not per byte). */
 static inline void
 out_add(struct flat *f, const void *s, size_t n)
 {
-	if (f->out.len + n > f->out.cap)
-		buf_grow(&f->out, n);
+	if (f->out.len + n > f->out.cap && buf_grow(&f->out, n) < 0) {
+		f->oflow = 1;
+		return;
+	}
 	buf_put(&f->out, s, n);
 }
 
 static inline void
 out_c(struct flat *f, char c)
 {
-	if (f->out.len + 1 > f->out.cap)
-		buf_grow(&f->out, 1);
+	if (f->out.len + 1 > f->out.cap && buf_grow(&f->out, 1) < 0) {
+		f->oflow = 1;
+		return;
+	}
 	f->out.p[f->out.len++] = c;
 }
 
@@ -386,7 +394,8 @@ emit_key(struct flat *f, int cls)
 	e = &f->ent[f->nent++];
 	e->koff = f->keys.len;
 	e->klen = f->key.len;
-	buf_add(&f->keys, f->key.p, f->key.len);
+	if (buf_add(&f->keys, f->key.p, f->key.len) < 0)
+		f->oflow = 1;
 	e->voff = f->out.len;
 	e->vlen = 0;
 	e->cls = cls;
@@ -396,7 +405,9 @@ emit_key(struct flat *f, int cls)
 		uint32_t end = d + 1 < f->depth ? (uint32_t)f->pathoff[d + 1] :
 		    (uint32_t)f->key.len;
 		uint32_t l = end - (uint32_t)f->pathoff[d];
-		buf_add(&f->lens, &l, sizeof l);
+
+		if (buf_add(&f->lens, &l, sizeof l) < 0)
+			f->oflow = 1;
 	}
 }
 
@@ -431,7 +442,11 @@ tok_text(struct flat *f, const char *base, const struct json_tok *t,
 		return base + t->start;
 	}
 	f->tmp.len = 0;
-	buf_grow(&f->tmp, t->end - t->start);
+	if (buf_grow(&f->tmp, t->end - t->start) < 0) {
+		f->oflow = 1;
+		*n = 0;
+		return "";
+	}
 	*n = json_unescape(base, t, f->tmp.p);
 	return f->tmp.p;
 }
@@ -448,7 +463,8 @@ write_number(struct flat *f, const char *base, const struct json_tok *t)
 		    "string, not a JSON %s", path_name(f),
 		    t->type == JSON_NUMBER ? "number" : "value");
 	s = tok_text(f, base, t, &n);
-	buf_grow(&f->out, n + 4);
+	if (buf_grow(&f->out, n + 4) < 0)
+		return fail(f, "TooLarge", "record output too large");
 	if (f->o.numbers_string)
 		f->out.p[f->out.len++] = '"';
 	k = flat_number(s, n, f->out.p + f->out.len);
@@ -1191,7 +1207,7 @@ cmp_entries(const void *a, const void *b)
 
 /* Rename colliding keys (see COLLISIONS in ddbflat(1)) and rebuild the
  * record in f->out from the entries. */
-static void
+static int
 resolve(struct flat *f, uint64_t lineno)
 {
 	uint32_t *ord = xmalloc(f->nent * sizeof *ord);
@@ -1199,18 +1215,19 @@ resolve(struct flat *f, uint64_t lineno)
 	size_t *nklen = xmalloc(f->nent * sizeof *nklen);
 	struct buf rec;
 	size_t i, j;
+	int rc = 0;
 
 	for (i = 0; i < f->nent; i++)
 		ord[i] = (uint32_t)i;
 	sort_f = f;
 	qsort(ord, f->nent, sizeof *ord, cmp_entries);
-	buf_init(&rec, 0);
+	buf_init(&rec, f->out.max);
 	/* all original keys first, so renames avoid them */
 	set_reset(f);
 	for (i = 0; i < f->nent; i++)
 		set_add(f, f->keys.p, (uint32_t)f->ent[i].koff,
 		    (uint32_t)f->ent[i].klen);
-	for (i = 0; i < f->nent; i++) {
+	for (i = 0; i < f->nent && rc == 0; i++) {
 		struct entry *e = &f->ent[ord[i]];
 		int dup = i > 0 && e->klen == f->ent[ord[i - 1]].klen &&
 		    memcmp(f->keys.p + e->koff, f->keys.p +
@@ -1225,9 +1242,14 @@ resolve(struct flat *f, uint64_t lineno)
 			size_t off = f->keys.len;
 			char msg[256];
 
-			buf_add(&f->keys, f->keys.p + e->koff, e->klen);
-			buf_add(&f->keys, f->sep, f->seplen);
-			buf_printf(&f->keys, "%zu", j);
+			if (buf_grow(&f->keys, e->klen + f->seplen + 24) < 0) {
+				rc = -1;
+				break;
+			}
+			buf_put(&f->keys, f->keys.p + e->koff, e->klen);
+			buf_put(&f->keys, f->sep, f->seplen);
+			f->keys.len += (size_t)snprintf(f->keys.p + f->keys.len,
+			    24, "%zu", j);
 			if (set_add(f, f->keys.p, (uint32_t)off,
 			    (uint32_t)(f->keys.len - off))) {
 				f->keys.len = off;
@@ -1245,22 +1267,24 @@ resolve(struct flat *f, uint64_t lineno)
 			break;
 		}
 	}
-	buf_addc(&rec, '{');
-	for (i = 0; i < f->nent; i++) {
+	rc |= buf_addc(&rec, '{');
+	for (i = 0; i < f->nent && rc == 0; i++) {
 		if (i > 0)
-			buf_addc(&rec, ',');
-		buf_addc(&rec, '"');
-		buf_add(&rec, f->keys.p + nkoff[i], nklen[i]);
-		buf_add(&rec, "\":", 2);
-		buf_add(&rec, f->out.p + f->ent[i].voff, f->ent[i].vlen);
+			rc |= buf_addc(&rec, ',');
+		rc |= buf_addc(&rec, '"');
+		rc |= buf_add(&rec, f->keys.p + nkoff[i], nklen[i]);
+		rc |= buf_add(&rec, "\":", 2);
+		rc |= buf_add(&rec, f->out.p + f->ent[i].voff, f->ent[i].vlen);
 	}
-	buf_add(&rec, "}\n", 2);
+	rc |= buf_add(&rec, "}\n", 2);
 	f->out.len = 0;
-	buf_add(&f->out, rec.p, rec.len);
+	if (rc == 0)
+		rc = buf_add(&f->out, rec.p, rec.len);
 	buf_free(&rec);
 	free(ord);
 	free(nkoff);
 	free(nklen);
+	return rc < 0 ? fail(f, "TooLarge", "record output too large") : 0;
 }
 
 /* ---- units and framing ------------------------------------------------ */
@@ -1273,6 +1297,7 @@ unit(struct flat *f, const char *base, size_t len, int hint, uint64_t lineno)
 
 	f->c.records_in++;
 	f->ecode = NULL;
+	f->oflow = 0;
 	f->collect = 0;
 	rc = dispatch(f, base, &f->tk, hint, NULL, 0);
 	if (rc == 0 && f->risky) {
@@ -1288,11 +1313,14 @@ unit(struct flat *f, const char *base, size_t len, int hint, uint64_t lineno)
 		f->collect = 1;
 		rc = dispatch(f, base, &f->tk, hint, NULL, 0);
 		f->collect = 0;
-		if (rc == 0)
-			resolve(f, lineno);
+		if (rc == 0 && !f->oflow)
+			rc = resolve(f, lineno);
 	} else if (rc == 0) {
 		out_add(f, "}\n", 2);
 	}
+	if (rc == 0 && f->oflow)
+		rc = fail(f, "TooLarge", "record output larger than the "
+		    "--max-record cap allows");
 	if (rc < 0) {
 		f->c.records_failed++;
 		f->sink.error(f->sink.ctx, lineno, f->ecode, f->emsg, base, len);

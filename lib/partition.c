@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jqprog.h"
 #include "partition.h"
 #include "util.h"
 
@@ -28,7 +29,8 @@ reason(struct buf *why, const char *fmt, ...)
 	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
 	why->len = 0;
-	buf_addstr(why, m);
+	if (buf_addstr(why, m) < 0)
+		why->len = 0;
 }
 
 static int
@@ -336,43 +338,18 @@ bad:
 /* ---- libjq programs ---- */
 
 struct partition_jq {
-	jq_state *jq;
-	struct buf msg;		/* last error reported through the callback */
+	struct jqprog *p;
 	struct buf val;
 };
-
-static void
-on_error(void *ctx, jv m)
-{
-	struct partition_jq *pj = ctx;
-
-	/* Keep the first message: jq ends with a vague "N compile errors". */
-	if (jv_get_kind(m) == JV_KIND_STRING && pj->msg.len == 0) {
-		const char *s = jv_string_value(m);
-
-		for (; *s != '\0' && pj->msg.len < 400; s++)
-			buf_addc(&pj->msg, *s == '\n' ? ' ' : *s);
-	}
-	jv_free(m);
-}
 
 struct partition_jq *
 partition_jq_new(const char *program, struct err *e)
 {
 	struct partition_jq *pj = xcalloc(1, sizeof *pj);
 
-	buf_init(&pj->msg, 4096);
-	buf_init(&pj->val, 0);
-	pj->jq = jq_init();
-	if (pj->jq == NULL) {
-		partition_jq_free(pj);
-		msg_seterr(e, MSG_EX_IO, "jq: out of memory");
-		return NULL;
-	}
-	jq_set_error_cb(pj->jq, on_error, pj);
-	if (!jq_compile(pj->jq, program)) {
-		msg_seterr(e, MSG_EX_USAGE, "--partition: %.*s", (int)pj->msg.len,
-		    pj->msg.len > 0 ? pj->msg.p : "cannot compile program");
+	buf_init(&pj->val, PARTITION_PATH_MAX);
+	pj->p = jqprog_new(program, "--partition", "partition program", e);
+	if (pj->p == NULL) {
 		partition_jq_free(pj);
 		return NULL;
 	}
@@ -384,27 +361,9 @@ partition_jq_free(struct partition_jq *pj)
 {
 	if (pj == NULL)
 		return;
-	if (pj->jq != NULL)
-		jq_teardown(&pj->jq);
-	buf_free(&pj->msg);
+	jqprog_free(pj->p);
 	buf_free(&pj->val);
 	free(pj);
-}
-
-static void
-jv_reason(struct buf *why, const char *what, jv msg)
-{
-	why->len = 0;
-	if (jv_get_kind(msg) == JV_KIND_STRING)
-		buf_printf(why, "%s: %.200s", what, jv_string_value(msg));
-	else if (jv_is_valid(msg)) {
-		jv s = jv_dump_string(jv_copy(msg), 0);
-
-		buf_printf(why, "%s: %.200s", what, jv_string_value(s));
-		jv_free(s);
-	} else
-		buf_printf(why, "%s", what);
-	jv_free(msg);
 }
 
 /* Appends the segment for one name/value pair; consumes k and v. */
@@ -451,44 +410,29 @@ int
 partition_jq_key(struct partition_jq *pj, const char *rec, size_t len,
     struct buf *key, struct buf *why)
 {
-	jv in, out, more;
-	int n = 0, rc = 0;
+	jv out, more;
+	int n = 0, rc;
 
-	if (len > 0 && rec[len - 1] == '\n')
-		len--;
-	if (len > (size_t)0x7fffffff) {
-		reason(why, "record too large for jq");
+	if (jqprog_start(pj->p, rec, len, why) < 0)
 		return -1;
-	}
-	in = jv_parse_sized(rec, (int)len);
-	if (!jv_is_valid(in)) {
-		jv_reason(why, "invalid JSON", jv_invalid_get_msg(in));
-		return -1;
-	}
-	pj->msg.len = 0;
-	jq_start(pj->jq, in, 0);
-	out = jq_next(pj->jq);
-	if (!jv_is_valid(out)) {
-		if (jv_invalid_has_msg(jv_copy(out)))
-			jv_reason(why, "partition program",
-			    jv_invalid_get_msg(out));
-		else {
-			jv_free(out);
+	rc = jqprog_next(pj->p, &out, why);
+	if (rc <= 0) {
+		if (rc == 0)
 			reason(why, "partition program produced no value");
+		return -1;
+	}
+	rc = jqprog_next(pj->p, &more, why);
+	if (rc != 0) {
+		if (rc == 1) {
+			jv_free(more);
+			reason(why, "partition program produced more than "
+			    "one value");
 		}
-		return -1;
-	}
-	more = jq_next(pj->jq);
-	if (jv_is_valid(more)) {
-		jv_free(more);
 		jv_free(out);
-		reason(why, "partition program produced more than one value");
 		return -1;
 	}
-	jv_free(more);
 	if (jv_get_kind(out) != JV_KIND_OBJECT) {
-		why->len = 0;
-		buf_printf(why, "partition program produced %s, not an object",
+		reason(why, "partition program produced %s, not an object",
 		    jv_kind_name(jv_get_kind(out)));
 		jv_free(out);
 		return -1;
@@ -508,83 +452,4 @@ partition_jq_key(struct partition_jq *pj, const char *rec, size_t len,
 		return -1;
 	}
 	return rc;
-}
-
-/* ---- error envelope ---- */
-
-static int
-json_str(struct buf *o, const char *s, size_t n)
-{
-	size_t i;
-
-	if (buf_grow(o, 6 * n + 2) < 0)
-		return -1;
-	o->p[o->len++] = '"';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			o->p[o->len++] = '\\';
-			o->p[o->len++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			o->len += (size_t)snprintf(o->p + o->len, 7,
-			    "\\u%04x", c);
-		} else
-			o->p[o->len++] = (char)c;
-	}
-	o->p[o->len++] = '"';
-	return 0;
-}
-
-static int
-base64(struct buf *o, const char *s, size_t n)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i;
-
-	if (buf_grow(o, (n + 2) / 3 * 4 + 2) < 0)
-		return -1;
-	o->p[o->len++] = '"';
-	for (i = 0; i + 2 < n; i += 3) {
-		o->p[o->len++] = b64[u[i] >> 2];
-		o->p[o->len++] = b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)];
-		o->p[o->len++] = b64[((u[i + 1] & 15) << 2) | (u[i + 2] >> 6)];
-		o->p[o->len++] = b64[u[i + 2] & 63];
-	}
-	if (i < n) {
-		o->p[o->len++] = b64[u[i] >> 2];
-		if (i + 1 < n) {
-			o->p[o->len++] = b64[((u[i] & 3) << 4) |
-			    (u[i + 1] >> 4)];
-			o->p[o->len++] = b64[(u[i + 1] & 15) << 2];
-		} else {
-			o->p[o->len++] = b64[(u[i] & 3) << 4];
-			o->p[o->len++] = '=';
-		}
-		o->p[o->len++] = '=';
-	}
-	o->p[o->len++] = '"';
-	return 0;
-}
-
-int
-partition_error_record(struct buf *out, const char *code,
-    const char *reason_text, const char *source, uint64_t wall_ms,
-    const char *rec, size_t len)
-{
-	if (len > 0 && rec[len - 1] == '\n')
-		len--;
-	if (buf_addstr(out, "{\"errorCode\":") < 0 ||
-	    json_str(out, code, strlen(code)) < 0 ||
-	    buf_addstr(out, ",\"errorMessage\":") < 0 ||
-	    json_str(out, reason_text, strlen(reason_text)) < 0 ||
-	    buf_addstr(out, ",\"source\":") < 0 ||
-	    json_str(out, source, strlen(source)) < 0 ||
-	    buf_printf(out, ",\"arrivalTimestamp\":%llu,\"rawData\":",
-	    (unsigned long long)wall_ms) < 0 ||
-	    base64(out, rec, len) < 0 || buf_addstr(out, "}\n") < 0)
-		return -1;
-	return 0;
 }

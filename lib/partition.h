@@ -12,11 +12,11 @@
  *   flat JSON object by scanning the bytes (no parse, no allocation once the
  *   buffers have grown); strings are unescaped, numbers and booleans taken
  *   as their literal text.
- * - partition_jq_*: a libjq program evaluated on each record, yielding one
- *   object of name/value pairs in the order the program builds them
- *   (Firehose's partitionKeyFromQuery). libjq 1.6 holds numbers as doubles;
- *   that touches only the key, never the record bytes, which the caller
- *   writes unchanged.
+ * - partition_jq_*: a libjq program (lib/jqprog) evaluated on each record,
+ *   yielding one object of name/value pairs in the order the program
+ *   builds them (Firehose's partitionKeyFromQuery). libjq 1.6 holds numbers
+ *   as doubles; that touches only the key, never the record bytes, which
+ *   the caller writes unchanged.
  * All functions append to caller-owned bufs; on failure they leave a short
  * reason in `why` (reset first) and return -1. */
 #ifndef PARTITION_H
@@ -46,13 +46,5 @@ struct partition_jq *partition_jq_new(const char *program, struct err *e);
 int partition_jq_key(struct partition_jq *pj, const char *rec, size_t len,
     struct buf *key, struct buf *why);
 void partition_jq_free(struct partition_jq *pj);
-
-/* Firehose-style error envelope for a record that could not be routed, one
- * JSON line: {"errorCode":..,"errorMessage":..,"source":..,
- * "arrivalTimestamp":MS,"rawData":"<base64 of the record without its
- * newline>"}. Appended to out with a trailing newline. */
-int partition_error_record(struct buf *out, const char *code,
-    const char *reason, const char *source, uint64_t wall_ms,
-    const char *rec, size_t len);
 
 #endif

@@ -14,12 +14,18 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "b64.h"
 #include "s3.h"
 #include "sigv4.h"
 #include "util.h"
 
 #define BODY_MAX (1u << 20)	/* cap on a response body we keep */
-#define MAXH 24
+/* Object headers: six named ones, Content-Type added for multipart, and
+ * the metadata; a request adds Host, x-amz-date, x-amz-content-sha256,
+ * Content-MD5 and x-amz-security-token. */
+#define OBJH (7 + S3_MAX_METADATA)
+#define MAXH (5 + OBJH)
+#define SR_MAX (256 * 1024)	/* each part of a signed request */
 
 struct conn {
 	CURL *h;
@@ -90,12 +96,6 @@ cstr(struct buf *b)
 		return NULL;
 	b->len--;
 	return b->p;
-}
-
-static void
-b64(char *out, const unsigned char *p, size_t n)
-{
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
 }
 
 static uint64_t
@@ -180,8 +180,8 @@ on_write(char *p, size_t sz, size_t nm, void *ud)
 	struct conn *k = ud;
 	size_t n = sz * nm;
 
-	if (k->body.len + n <= BODY_MAX)
-		buf_add(&k->body, p, n);
+	if (k->body.len + n <= BODY_MAX && buf_add(&k->body, p, n) < 0)
+		return 0;	/* curl fails the transfer */
 	return n;
 }
 
@@ -354,7 +354,8 @@ s3_new(const struct s3_config *cfg, struct creds_provider *cp,
 			s3_free(c);
 			return NULL;
 		}
-		buf_init(&k->data, 0);
+		buf_init(&k->data, (cfg->part_size > cfg->multipart_threshold ?
+		    cfg->part_size : cfg->multipart_threshold) + 1);
 		buf_init(&k->body, BODY_MAX);
 		k->rng = (seed += 0x9e3779b97f4a7c15ULL) | 1;
 		k->next = c->idle;
@@ -441,13 +442,14 @@ struct signed_req {
 static void
 sr_init(struct signed_req *s)
 {
-	buf_init(&s->host, 0);
-	buf_init(&s->path, 0);
-	buf_init(&s->url, 0);
-	buf_init(&s->creq, 0);
-	buf_init(&s->names, 0);
-	buf_init(&s->sts, 0);
-	buf_init(&s->auth, 0);
+	/* A key is at most 1 KiB (3 KiB encoded), headers a few KiB. */
+	buf_init(&s->host, SR_MAX);
+	buf_init(&s->path, SR_MAX);
+	buf_init(&s->url, SR_MAX);
+	buf_init(&s->creq, SR_MAX);
+	buf_init(&s->names, SR_MAX);
+	buf_init(&s->sts, SR_MAX);
+	buf_init(&s->auth, SR_MAX);
 	s->nh = 0;
 }
 
@@ -475,23 +477,26 @@ sign(struct s3_client *c, const struct req *rq, time_t now,
 	unsigned char key[32];
 	char sig[65];
 	size_t i;
+	int rc;
 
 	s->host.len = s->path.len = s->url.len = s->creq.len = 0;
 	s->names.len = s->sts.len = s->auth.len = 0;
 	s->nh = 0;
 	if (use_vhost(c, rq->bucket)) {
-		buf_printf(&s->host, "%s.%s", rq->bucket, c->hostport);
-		buf_addc(&s->path, '/');
+		rc = buf_printf(&s->host, "%s.%s", rq->bucket, c->hostport);
+		rc |= buf_addc(&s->path, '/');
 	} else {
-		buf_addstr(&s->host, c->hostport);
-		buf_addc(&s->path, '/');
-		s3_key_encode(&s->path, rq->bucket);
-		buf_addc(&s->path, '/');
+		rc = buf_addstr(&s->host, c->hostport);
+		rc |= buf_addc(&s->path, '/');
+		rc |= s3_key_encode(&s->path, rq->bucket);
+		rc |= buf_addc(&s->path, '/');
 	}
-	s3_key_encode(&s->path, rq->key);
-	buf_printf(&s->url, "%s://%s%s%s%s", c->scheme, cstr(&s->host),
-	    cstr(&s->path), rq->query != NULL ? "?" : "",
-	    rq->query != NULL ? rq->query : "");
+	rc |= s3_key_encode(&s->path, rq->key);
+	if (rc < 0 || cstr(&s->host) == NULL || cstr(&s->path) == NULL ||
+	    buf_printf(&s->url, "%s://%s%s%s%s", c->scheme, s->host.p,
+	    s->path.p, rq->query != NULL ? "?" : "",
+	    rq->query != NULL ? rq->query : "") < 0)
+		return -1;
 	sigv4_amz_date(now, s->amz);
 	s->h[s->nh++] = (struct sigv4_header){ "Host", cstr(&s->host) };
 	s->h[s->nh++] = (struct sigv4_header){ "x-amz-date", s->amz };
@@ -503,7 +508,9 @@ sign(struct s3_client *c, const struct req *rq, time_t now,
 	if (token != NULL)
 		s->h[s->nh++] = (struct sigv4_header){ "x-amz-security-token",
 		    token };
-	for (i = 0; i < rq->nextra && s->nh < MAXH; i++)
+	if (rq->nextra > MAXH - s->nh)
+		return -1;
+	for (i = 0; i < rq->nextra; i++)
 		s->h[s->nh++] = rq->extra[i];
 	{
 		struct sigv4_request r = { rq->method, cstr(&s->path),
@@ -512,18 +519,17 @@ sign(struct s3_client *c, const struct req *rq, time_t now,
 		if (sigv4_canonical_request(&s->creq, &s->names, &r) < 0)
 			return -1;
 	}
-	cstr(&s->names);
-	sigv4_string_to_sign(&s->sts, s->amz, region, "s3", s->creq.p,
-	    s->creq.len);
-	cstr(&s->creq);
-	cstr(&s->sts);
+	if (cstr(&s->names) == NULL || sigv4_string_to_sign(&s->sts, s->amz,
+	    region, "s3", s->creq.p, s->creq.len) < 0 ||
+	    cstr(&s->creq) == NULL || cstr(&s->sts) == NULL)
+		return -1;
 	if (secret != NULL) {
 		sigv4_signing_key(key, secret, s->amz, region, "s3");
 		sigv4_signature(sig, key, s->sts.p, s->sts.len);
 		OPENSSL_cleanse(key, sizeof key);
-		sigv4_authorization(&s->auth, access_key, s->amz, region, "s3",
-		    s->names.p, sig);
-		cstr(&s->auth);
+		if (sigv4_authorization(&s->auth, access_key, s->amz, region,
+		    "s3", s->names.p, sig) < 0 || cstr(&s->auth) == NULL)
+			return -1;
 	}
 	return 0;
 }
@@ -701,22 +707,35 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 			rc = S3_FAIL_ALL;
 			break;
 		}
-		sign(c, rq, time(NULL), cr.access_key, cr.secret_key,
-		    cr.session_token, &s);
+		if (sign(c, rq, time(NULL), cr.access_key, cr.secret_key,
+		    cr.session_token, &s) < 0) {
+			pthread_mutex_unlock(&c->credmu);
+			msg_seterr(e, MSG_EX_USAGE, "%s s3://%s/%s: the request "
+			    "is too large to sign", rq->op, rq->bucket, rq->key);
+			rc = S3_FAIL;
+			break;
+		}
 		pthread_mutex_unlock(&c->credmu);
 
-		buf_init(&line, 0);
-		for (i = 0; i < s.nh; i++) {
+		buf_init(&line, 64 * 1024);
+		for (i = 0; i <= s.nh; i++) {
 			line.len = 0;
-			buf_printf(&line, "%s: %s", s.h[i].name, s.h[i].value);
-			hl = curl_slist_append(hl, cstr(&line));
+			if ((i < s.nh ? buf_printf(&line, "%s: %s", s.h[i].name,
+			    s.h[i].value) : buf_printf(&line, "Authorization: %s",
+			    s.auth.p)) < 0 || cstr(&line) == NULL)
+				break;
+			hl = curl_slist_append(hl, line.p);
 		}
-		line.len = 0;
-		buf_printf(&line, "Authorization: %s", s.auth.p);
-		hl = curl_slist_append(hl, cstr(&line));
 		OPENSSL_cleanse(line.p, line.len);
 		buf_free(&line);
 		OPENSSL_cleanse(s.auth.p, s.auth.len);
+		if (i <= s.nh) {
+			curl_slist_free_all(hl);
+			msg_seterr(e, MSG_EX_USAGE, "%s s3://%s/%s: a header is "
+			    "too large", rq->op, rq->bucket, rq->key);
+			rc = S3_FAIL;
+			break;
+		}
 
 		curl_easy_reset(k->h);
 		k->body.len = 0;
@@ -851,14 +870,19 @@ request(struct s3_client *c, struct conn *k, const struct req *rq,
 
 /* ---- object headers ---- */
 
-static size_t
+/* Fills h (room for OBJH) from o; returns the count, or -1 when there are
+ * too many or they do not fit in meta. */
+static int
 object_headers(const struct s3_object_opts *o, struct sigv4_header *h,
     struct buf *meta)
 {
 	size_t n = 0, i;
+	int rc = 0;
 
 	if (o == NULL)
 		return 0;
+	if (o->nmetadata > S3_MAX_METADATA)
+		return -1;
 	if (o->content_type != NULL)
 		h[n++] = (struct sigv4_header){ "Content-Type",
 		    o->content_type };
@@ -879,16 +903,18 @@ object_headers(const struct s3_object_opts *o, struct sigv4_header *h,
 		h[n++] = (struct sigv4_header){ "x-amz-acl", o->acl };
 	/* Metadata names and values live in `meta`, "x-amz-meta-k\0v\0". */
 	meta->len = 0;
-	for (i = 0; i < o->nmetadata && n + 8 < MAXH; i++) {
+	for (i = 0; i < o->nmetadata; i++) {
 		const char *kv = o->metadata[i], *eq = strchr(kv, '=');
 
 		if (eq == NULL)
 			continue;
-		buf_printf(meta, "x-amz-meta-%.*s", (int)(eq - kv), kv);
-		buf_addc(meta, '\0');
-		buf_addstr(meta, eq + 1);
-		buf_addc(meta, '\0');
+		rc |= buf_printf(meta, "x-amz-meta-%.*s", (int)(eq - kv), kv);
+		rc |= buf_addc(meta, '\0');
+		rc |= buf_addstr(meta, eq + 1);
+		rc |= buf_addc(meta, '\0');
 	}
+	if (rc < 0)
+		return -1;
 	{
 		size_t off = 0;
 
@@ -900,7 +926,7 @@ object_headers(const struct s3_object_opts *o, struct sigv4_header *h,
 			off = (size_t)(v + strlen(v) + 1 - meta->p);
 		}
 	}
-	return n;
+	return (int)n;
 }
 
 static int
@@ -972,7 +998,7 @@ hasher_end(const struct s3_client *c, struct hasher *h, struct digests *d)
 		md[0] ^= 1;
 	if (c->cfg.corrupt == S3_CORRUPT_SHA256)
 		d->sha[0] = d->sha[0] == '0' ? '1' : '0';
-	b64(d->md5b64, md, 16);
+	d->md5b64[b64_encode(md, 16, d->md5b64)] = '\0';
 }
 
 static void
@@ -1033,7 +1059,7 @@ put_single(struct s3_client *c, const char *bucket, const char *key, int fd,
 	struct req rq;
 	int rc;
 
-	buf_init(&meta, 0);
+	buf_init(&meta, 64 * 1024);
 	k->data.len = 0;
 	if (buf_grow(&k->data, (size_t)size + 1) < 0) {
 		conn_put(c, k);
@@ -1050,7 +1076,12 @@ put_single(struct s3_client *c, const char *bucket, const char *key, int fd,
 	rq.bucket = bucket;
 	rq.key = key;
 	rq.extra = h;
-	rq.nextra = object_headers(o, h, &meta);
+	if ((rc = object_headers(o, h, &meta)) < 0) {
+		conn_put(c, k);
+		return msg_seterr(e, MSG_EX_USAGE, "PutObject s3://%s/%s: too "
+		    "many or too large headers", bucket, key);
+	}
+	rq.nextra = (size_t)rc;
 	rq.body = k->data.p;
 	rq.len = k->data.len;
 	rq.sha256 = d.sha;
@@ -1124,8 +1155,9 @@ part_worker(void *arg)
 			rc = S3_FAIL;
 		} else {
 			k->data.len = len;
-			buf_init(&q, 0);
-			buf_printf(&q, "partNumber=%u&%s", n, m->qid);
+			buf_init(&q, 4096);
+			if (buf_printf(&q, "partNumber=%u&%s", n, m->qid) < 0)
+				abort();	/* upload_id < 512 bytes: it fits */
 			memset(&rq, 0, sizeof rq);
 			rq.op = "UploadPart";
 			rq.method = "PUT";
@@ -1217,9 +1249,10 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 	m.nparts = (unsigned)((size + m.psize - 1) / m.psize);
 	m.next = 1;
 	pthread_mutex_init(&m.mu, NULL);
-	buf_init(&meta, 0);
-	buf_init(&q, 0);
-	buf_init(&xml, 0);
+	buf_init(&meta, 64 * 1024);
+	buf_init(&q, 4096);
+	/* 10,000 parts of about 110 bytes each */
+	buf_init(&xml, 2 << 20);
 
 	/* CreateMultipartUpload carries the object's headers. */
 	k = conn_get(c);
@@ -1230,7 +1263,13 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 	rq.key = key;
 	rq.query = "uploads=";
 	rq.extra = h;
-	rq.nextra = object_headers(o, h, &meta);
+	if ((rc = object_headers(o, h, &meta)) < 0) {
+		conn_put(c, k);
+		rc = msg_seterr(e, MSG_EX_USAGE, "CreateMultipartUpload "
+		    "s3://%s/%s: too many or too large headers", bucket, key);
+		goto out;
+	}
+	rq.nextra = (size_t)rc;
 	if (o == NULL || o->content_type == NULL)
 		h[rq.nextra++] = (struct sigv4_header){ "Content-Type",
 		    "application/octet-stream" };
@@ -1251,9 +1290,13 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 	conn_put(c, k);
 	if (rc != S3_OK)
 		goto out;
-	buf_addstr(&q, "uploadId=");
-	sigv4_uri_encode(&q, m.upload_id, strlen(m.upload_id), 0);
-	m.qid = cstr(&q);
+	if (buf_addstr(&q, "uploadId=") < 0 || sigv4_uri_encode(&q,
+	    m.upload_id, strlen(m.upload_id), 0) < 0 ||
+	    (m.qid = cstr(&q)) == NULL) {
+		rc = msg_seterr(e, MSG_EX_REMOTE_PERM, "CreateMultipartUpload "
+		    "s3://%s/%s: upload id too long", bucket, key);
+		goto out;
+	}
 	m.md5 = xcalloc(m.nparts, sizeof *m.md5);
 	m.etag = xcalloc(m.nparts, sizeof *m.etag);
 	m.rc = S3_OK;
@@ -1285,11 +1328,17 @@ put_multipart(struct s3_client *c, const char *bucket, const char *key,
 
 	/* CompleteMultipartUpload, then check the multipart ETag: MD5 of the
 	 * parts' MD5s, "-N". */
-	buf_addstr(&xml, "<CompleteMultipartUpload>");
+	rc = buf_addstr(&xml, "<CompleteMultipartUpload>");
 	for (i = 0; i < m.nparts; i++)
-		buf_printf(&xml, "<Part><PartNumber>%u</PartNumber><ETag>"
+		rc |= buf_printf(&xml, "<Part><PartNumber>%u</PartNumber><ETag>"
 		    "\"%s\"</ETag></Part>", i + 1, m.etag[i]);
-	buf_addstr(&xml, "</CompleteMultipartUpload>");
+	rc |= buf_addstr(&xml, "</CompleteMultipartUpload>");
+	if (rc < 0) {
+		mpu_abort(&m);
+		rc = msg_seterr(e, MSG_EX_IO, "CompleteMultipartUpload "
+		    "s3://%s/%s: request too large", bucket, key);
+		goto out;
+	}
 	{
 		unsigned char all[16];
 		char hex[33];
@@ -1392,15 +1441,21 @@ s3_describe_put(struct s3_client *c, const char *bucket, const char *key,
 	struct req rq;
 	struct creds cr;
 	const char *token = NULL;
-	int multi = size > c->cfg.multipart_threshold;
+	int multi = size > c->cfg.multipart_threshold, rc;
 
-	buf_init(&meta, 0);
-	buf_init(&data, 0);
+	buf_init(&meta, 64 * 1024);
+	buf_init(&data, (size_t)c->cfg.multipart_threshold + 1);
 	memset(&rq, 0, sizeof rq);
 	rq.bucket = bucket;
 	rq.key = key;
 	rq.extra = h;
-	rq.nextra = object_headers(o, h, &meta);
+	if ((multi = object_headers(o, h, &meta)) < 0) {
+		buf_free(&meta);
+		return msg_seterr(e, MSG_EX_USAGE, "s3://%s/%s: too many or "
+		    "too large headers", bucket, key);
+	}
+	rq.nextra = (size_t)multi;
+	multi = size > c->cfg.multipart_threshold;
 	/* The string to sign is the real one (token included); the printed
 	 * canonical request shows the token's place, not its value. */
 	if (c->cp != NULL && creds_get(c->cp, &cr, e) == 0 &&
@@ -1429,45 +1484,49 @@ s3_describe_put(struct s3_client *c, const char *bucket, const char *key,
 		rq.md5b64 = d.md5b64;
 	}
 	sr_init(&s);
-	sign(c, &rq, time(NULL), NULL, NULL, token, &s);
-	buf_printf(out, "%s %s\n", rq.method, s.url.p);
+	rc = sign(c, &rq, time(NULL), NULL, NULL, token, &s);
+	if (rc < 0)
+		goto done;
+	rc = buf_printf(out, "%s %s\n", rq.method, s.url.p);
 	if (multi) {
 		uint64_t ps = s3_part_size(c, size);
 
-		buf_printf(out, "  multipart: %llu parts of %llu bytes, "
+		rc |= buf_printf(out, "  multipart: %llu parts of %llu bytes, "
 		    "%u at a time, then CompleteMultipartUpload\n",
 		    (unsigned long long)((size + ps - 1) / ps),
 		    (unsigned long long)ps, c->cfg.jobs);
 	}
-	buf_addstr(out, "  canonical request:\n    ");
+	rc |= buf_addstr(out, "  canonical request:\n    ");
 	{
 		const char *p;
 
 		for (p = s.creq.p; *p != '\0'; p++) {
 			if (token != NULL && strncmp(p, token,
 			    strlen(token)) == 0) {
-				buf_addstr(out, "<session token not shown>");
+				rc |= buf_addstr(out, "<session token not shown>");
 				p += strlen(token) - 1;
 				continue;
 			}
-			buf_addc(out, *p);
+			rc |= buf_addc(out, *p);
 			if (*p == '\n')
-				buf_addstr(out, "    ");
+				rc |= buf_addstr(out, "    ");
 		}
 	}
-	buf_addstr(out, "\n  string to sign:\n    ");
+	rc |= buf_addstr(out, "\n  string to sign:\n    ");
 	{
 		const char *p;
 
 		for (p = s.sts.p; *p != '\0'; p++) {
-			buf_addc(out, *p);
+			rc |= buf_addc(out, *p);
 			if (*p == '\n')
-				buf_addstr(out, "    ");
+				rc |= buf_addstr(out, "    ");
 		}
 	}
-	buf_addc(out, '\n');
+	rc |= buf_addc(out, '\n');
+done:
 	sr_free(&s);
 	buf_free(&data);
 	buf_free(&meta);
-	return 0;
+	return rc < 0 ? msg_seterr(e, MSG_EX_IO, "s3://%s/%s: dry run "
+	    "description too large", bucket, key) : 0;
 }

@@ -37,6 +37,9 @@
 #define S3_MAX_PART (5ULL << 30)
 #define S3_MAX_PARTS 10000
 
+/* --metadata entries an object may carry (S3 allows 2 KB of them). */
+#define S3_MAX_METADATA 32
+
 enum { S3_CORRUPT_NONE, S3_CORRUPT_MD5, S3_CORRUPT_SHA256 };
 
 struct s3_config {
@@ -63,7 +66,7 @@ struct s3_object_opts {
 	const char *sse_kms_key_id;
 	const char *acl;		/* canned ACL */
 	const char *const *metadata;	/* "name=value" */
-	size_t nmetadata;
+	size_t nmetadata;		/* at most S3_MAX_METADATA */
 };
 
 struct s3_result {

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "s3key.h"
+#include "uuid.h"
 
 /* First "YYYY-MM-DD-HH-MM-SS" in s, as UTC. */
 time_t
@@ -54,13 +54,13 @@ is_partition(const char *s, size_t n)
 }
 
 /* "a=1/b=2/" from the trailing name=value directories of path. */
-static void
+static int
 partition(struct buf *out, const char *path)
 {
 	const char *end = strrchr(path, '/'), *start;
 
 	if (end == NULL)
-		return;
+		return 0;
 	start = end;
 	/* Walk back over directory components while they are name=value. */
 	for (;;) {
@@ -80,34 +80,12 @@ partition(struct buf *out, const char *path)
 		size_t l = sl != NULL ? (size_t)(sl - start) :
 		    (size_t)(end - start);
 
-		if (l > 0) {
-			buf_add(out, start, l);
-			buf_addc(out, '/');
-		}
+		if (l > 0 && (buf_add(out, start, l) < 0 ||
+		    buf_addc(out, '/') < 0))
+			return -1;
 		start += l + 1;
 	}
-}
-
-static void
-uuid4(char out[37])
-{
-	unsigned char r[16];
-	static const char hx[] = "0123456789abcdef";
-	size_t i, k = 0;
-
-	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-		for (i = 0; i < 16; i++)
-			r[i] = (unsigned char)rand();
-	}
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[k++] = '-';
-		out[k++] = hx[r[i] >> 4];
-		out[k++] = hx[r[i] & 15];
-	}
-	out[k] = '\0';
+	return 0;
 }
 
 int
@@ -119,13 +97,14 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 	char hostbuf[256];
 	struct tm tm;
 	time_t when;
+	int rc;
 
 	name = name != NULL ? name + 1 : path;
 	when = s3key_time(name, mtime);
 	gmtime_r(&when, &tm);
-	buf_addstr(out, prefix);
+	rc = buf_addstr(out, prefix);
 	if (pl > 0 && prefix[pl - 1] != '/')
-		buf_addc(out, '/');
+		rc |= buf_addc(out, '/');
 	for (t = tmpl; *t != '\0'; t++) {
 		if (*t == '%') {
 			char fmt[4] = "%", res[128];
@@ -144,7 +123,7 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 			 * through strftime. */
 			n = strftime(res, sizeof res, fmt, &tm);
 #pragma GCC diagnostic pop
-			buf_add(out, res, n);
+			rc |= buf_add(out, res, n);
 		} else if (*t == '{') {
 			const char *end = strchr(t, '}');
 			size_t l = end != NULL ? (size_t)(end - t - 1) : 0;
@@ -153,15 +132,15 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 				return msg_seterr(e, MSG_EX_USAGE, "key template "
 				    "'%s': '{' without '}'", tmpl);
 			if (l == 4 && strncmp(t + 1, "name", 4) == 0) {
-				buf_addstr(out, name);
+				rc |= buf_addstr(out, name);
 			} else if (l == 9 && strncmp(t + 1, "partition",
 			    9) == 0) {
-				partition(out, path);
+				rc |= partition(out, path);
 			} else if (l == 4 && strncmp(t + 1, "uuid", 4) == 0) {
-				char u[37];
+				char u[UUID_STRLEN + 1];
 
-				uuid4(u);
-				buf_addstr(out, u);
+				(void)uuid_v4(u);	/* a fallback is fine */
+				rc |= buf_addstr(out, u);
 			} else if (l == 4 && strncmp(t + 1, "host", 4) == 0) {
 				if (host == NULL) {
 					if (gethostname(hostbuf,
@@ -171,7 +150,7 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 					hostbuf[sizeof hostbuf - 1] = '\0';
 					host = hostbuf;
 				}
-				buf_addstr(out, host);
+				rc |= buf_addstr(out, host);
 			} else {
 				return msg_seterr(e, MSG_EX_USAGE, "key template "
 				    "'%s': unknown field {%.*s} (known: "
@@ -180,14 +159,14 @@ s3key_make(struct buf *out, const char *prefix, const char *tmpl,
 			}
 			t = end;
 		} else {
-			buf_addc(out, *t);
+			rc |= buf_addc(out, *t);
 		}
 	}
+	if (rc < 0 || out->len - start > S3KEY_MAX)
+		return msg_seterr(e, MSG_EX_USAGE, "%.200s: key is over S3's "
+		    "limit of %d bytes", path, S3KEY_MAX);
 	if (out->len == start)
 		return msg_seterr(e, MSG_EX_USAGE, "key template '%s': empty key",
 		    tmpl);
-	if (out->len - start > S3KEY_MAX)
-		return msg_seterr(e, MSG_EX_USAGE, "%.200s: key is %zu bytes, over "
-		    "S3's limit of %d", path, out->len - start, S3KEY_MAX);
 	return 0;
 }

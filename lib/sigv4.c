@@ -143,7 +143,7 @@ sigv4_canonical_query(struct buf *out, const char *query)
 
 	if (query == NULL || *query == '\0')
 		return 0;
-	buf_init(&enc, 0);
+	buf_init(&enc, SIGV4_BUF_MAX);
 	while (*p != '\0') {
 		const char *amp = strchr(p, '&');
 		size_t len = amp != NULL ? (size_t)(amp - p) : strlen(p);
@@ -286,7 +286,7 @@ sigv4_canonical_request(struct buf *out, struct buf *signed_names,
 	struct buf *nm;
 	int rc = 0;
 
-	buf_init(&names, 0);
+	buf_init(&names, SIGV4_BUF_MAX);
 	nm = signed_names != NULL ? signed_names : &names;
 	rc |= buf_addstr(out, r->method);
 	rc |= buf_addc(out, '\n');

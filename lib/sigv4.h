@@ -22,6 +22,8 @@
 #include "buf.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
+/* Cap of the scratch buffers used inside (a query, the header names). */
+#define SIGV4_BUF_MAX (1 << 20)
 #define SIGV4_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonw.h"
 #include "stats.h"
 #include "util.h"
 
@@ -133,22 +134,34 @@ stats_finish(struct stats *s, const char *path, int exit_status,
     struct err *e)
 {
 	FILE *f;
+	struct buf b;
+	struct jsonw w;
 	int i;
 
 	if (s->progress != 0)
 		stats_print_line(s, 1);
 	if (path == NULL)
 		return 0;
+	/* STATS_MAX counters with short literal names fit easily. */
+	buf_init(&b, 4096);
+	jsonw_begin(&w, &b);
+	jsonw_strz(&w, "tool", s->tool);
+	jsonw_double(&w, "elapsed_s", stats_elapsed(s), 3);
+	jsonw_i64(&w, "exit", exit_status);
+	for (i = 0; i < s->n; i++)
+		jsonw_u64(&w, s->name[i], s->val[i]);
+	if (jsonw_end(&w) < 0 || buf_addc(&b, '\n') < 0) {
+		buf_free(&b);
+		return msg_seterr(e, MSG_EX_IO, "--stats: summary too large");
+	}
 	f = strcmp(path, "-") == 0 ? stderr : fopen(path, "w");
-	if (f == NULL)
+	if (f == NULL) {
+		buf_free(&b);
 		return msg_seterr(e, MSG_EX_IO, "--stats %s: %s", path,
 		    strerror(errno));
-	fprintf(f, "{\"tool\":\"%s\",\"elapsed_s\":%.3f,\"exit\":%d",
-	    s->tool, stats_elapsed(s), exit_status);
-	for (i = 0; i < s->n; i++)
-		fprintf(f, ",\"%s\":%llu", s->name[i],
-		    (unsigned long long)s->val[i]);
-	fputs("}\n", f);
+	}
+	fwrite(b.p, 1, b.len, f);
+	buf_free(&b);
 	if (f == stderr)
 		return fflush(f) == 0 ? 0 :
 		    msg_seterr(e, MSG_EX_IO, "--stats: %s", strerror(errno));

@@ -177,3 +177,38 @@ util_fmt_size(char *buf, size_t n, uint64_t bytes)
 		snprintf(buf, n, "%.1f %s", v, unit[i]);
 	return buf;
 }
+
+char *
+util_slurp(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "r");
+	char *p;
+	size_t n = 0, cap = 4096, k;
+
+	if (f == NULL)
+		return NULL;
+	p = xmalloc(cap);
+	while ((k = fread(p + n, 1, cap - 1 - n, f)) > 0) {
+		n += k;
+		if (n == cap - 1) {
+			if (cap > max) {
+				fclose(f);
+				free(p);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			p = xrealloc(p, cap);
+		}
+	}
+	if (ferror(f)) {
+		k = (size_t)errno;
+		fclose(f);
+		free(p);
+		errno = (int)k;
+		return NULL;
+	}
+	fclose(f);
+	p[n] = '\0';
+	return p;
+}

@@ -20,6 +20,10 @@ int util_parse_duration(const char *s, uint64_t *ms);
 /* Whole decimal number in [min, max]. */
 int util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* A whole text file, NUL-terminated, at most about `max` bytes; NULL with
+ * errno set (EFBIG when larger). */
+char *util_slurp(const char *path, size_t max);
+
 /* write(2) all n bytes, retrying short writes and EINTR; -1 with errno. */
 int util_write_all(int fd, const void *p, size_t n);
 

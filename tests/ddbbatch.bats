@@ -199,7 +199,7 @@ start_fifo() {
 	# The envelope keeps the original bytes.
 	[ "$(jq -r .rawData <<<"$errs" | base64 -d | tr -d '\n' | head -c 8)" = "not json" ]
 	[ "$(jq -r .rawData <<<"$errs" | tail -1 | base64 -d)" = '{"n":5}' ]
-	[ "$(jq -r .source <<<"$errs" | tr '\n' ' ')" = "in:3 in:4 " ]
+	[ "$(jq -r '"\(.tool) \(.source):\(.line)"' <<<"$errs" | tr '\n' ' ')" = "ddbbatch in:3 ddbbatch in:4 " ]
 	cmp <(records out | grep -v errorCode | sort) <({ flat 2; flat 2 3; } | sort)
 	# Honest counters: in = out + failed.
 	[ "$(jq -c '[.records_in, .records_out, .records_failed, .exit]' st)" = '[6,4,2,1]' ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # ddbflat: input shapes, types, options and bad input. Golden files in
 # tests/data/ddbflat/*.out were checked by hand against the AWS examples
-# they come from (see ../shared/reference/aws-formats.md).
+# they come from (AWS's documented record formats).
 
 load lib/common
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* test_sigv4: the AWS SigV4 test suite (aws-c-auth v4 cases, read in place
- * from ../shared/sigv4-testsuite beside the repository), stage by stage,
- * plus the S3 key encoding table.
+/* test_sigv4: the AWS SigV4 test suite (aws-c-auth v4 cases, Apache-2.0,
+ * copied into tests/data/sigv4 with their licence), stage by stage, plus
+ * the S3 key encoding table.
  *
- * The suite is found through DDBLAKE_SIGV4_SUITE, else DDBLAKE_TOP/../shared/
- * sigv4-testsuite, else relative to this binary ($top/<build>/unit/). */
+ * The suite is found through DDBLAKE_SIGV4_SUITE, else DDBLAKE_TOP/tests/
+ * data/sigv4, else relative to this binary ($top/<build>/unit/). */
 #include <dirent.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +33,12 @@ slurp(const char *dir, const char *name)
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if ((f = fopen(path, "rb")) == NULL)
 		return NULL;
-	buf_init(&b, 0);
+	buf_init(&b, 1 << 20);
 	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_add(&b, tmp, n);
+		if (buf_add(&b, tmp, n) < 0)
+			break;
 	fclose(f);
-	buf_addc(&b, '\0');
+	(void)buf_str(&b);
 	return b.p;
 }
 
@@ -52,7 +54,7 @@ suite_dir(char *out, size_t n)
 	if (s != NULL && *s != '\0')
 		return s;
 	if (top != NULL && *top != '\0') {
-		snprintf(out, n, "%s/../shared/sigv4-testsuite", top);
+		snprintf(out, n, "%s/tests/data/sigv4", top);
 		return out;
 	}
 	/* $top/<build>/unit/test_sigv4: three levels up is $top. */
@@ -65,10 +67,10 @@ suite_dir(char *out, size_t n)
 			if (sl != NULL)
 				*sl = '\0';
 		}
-		snprintf(out, n, "%s/../shared/sigv4-testsuite", exe);
+		snprintf(out, n, "%s/tests/data/sigv4", exe);
 		return out;
 	}
-	return "../shared/sigv4-testsuite";
+	return "tests/data/sigv4";
 }
 
 struct reqtxt {
@@ -144,9 +146,7 @@ parse_request(char *s, struct reqtxt *r)
 static char *
 cstr(struct buf *b)
 {
-	buf_addc(b, '\0');
-	b->len--;
-	return b->p;
+	return (char *)(uintptr_t)buf_str(b);
 }
 
 static void
@@ -267,11 +267,11 @@ run_case(const char *suite, const char *name)
 		h[n].name = "X-Amz-Content-Sha256";
 		h[n++].value = payload;
 	}
-	buf_init(&path, 0);
-	buf_init(&creq, 0);
-	buf_init(&names, 0);
-	buf_init(&sts, 0);
-	buf_init(&auth, 0);
+	buf_init(&path, 1 << 20);
+	buf_init(&creq, 1 << 20);
+	buf_init(&names, 1 << 20);
+	buf_init(&sts, 1 << 20);
+	buf_init(&auth, 1 << 20);
 	sigv4_uri_encode(&path, r.path, strlen(r.path), 1);
 	sr.method = r.method;
 	sr.path = cstr(&path);
@@ -392,7 +392,7 @@ test_encoding(void)
 	for (i = 0; i < sizeof enc_cases / sizeof enc_cases[0]; i++) {
 		struct buf b;
 
-		buf_init(&b, 0);
+		buf_init(&b, 1 << 20);
 		sigv4_uri_encode(&b, enc_cases[i].in, strlen(enc_cases[i].in),
 		    enc_cases[i].keep_slash);
 		t_streq(cstr(&b), enc_cases[i].want, enc_cases[i].name);
@@ -401,7 +401,7 @@ test_encoding(void)
 	for (i = 0; i < sizeof query_cases / sizeof query_cases[0]; i++) {
 		struct buf b;
 
-		buf_init(&b, 0);
+		buf_init(&b, 1 << 20);
 		sigv4_canonical_query(&b, query_cases[i].in);
 		t_streq(cstr(&b), query_cases[i].want, query_cases[i].name);
 		buf_free(&b);
@@ -425,9 +425,9 @@ test_s3_doc_example(void)
 	unsigned char key[32];
 	char sig[65];
 
-	buf_init(&creq, 0);
-	buf_init(&names, 0);
-	buf_init(&sts, 0);
+	buf_init(&creq, 1 << 20);
+	buf_init(&names, 1 << 20);
+	buf_init(&sts, 1 << 20);
 	sigv4_canonical_request(&creq, &names, &r);
 	sigv4_string_to_sign(&sts, "20130524T000000Z", "us-east-1", "s3",
 	    creq.p, creq.len);

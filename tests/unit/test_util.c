@@ -68,9 +68,9 @@ main(void)
 	}
 
 	buf_init(&b, 1000);
-	for (i = 0; i < 100; i++)
-		buf_add(&b, "0123456789", 10);
-	t_ok(b.len == 1000, "buf fills to its cap");
+	for (i = 0, rc = 0; i < 100; i++)
+		rc |= buf_add(&b, "0123456789", 10);
+	t_ok(rc == 0 && b.len == 1000, "buf fills to its cap");
 	t_ok(buf_addc(&b, 'x') == -1 && b.len == 1000,
 	    "buf refuses to grow past its cap and keeps its content");
 	b.len = 0;

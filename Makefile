@@ -1,6 +1,9 @@
 # ddblake: DynamoDB change data to an S3 data lake, as small Unix filters.
 # `make help` lists the targets.
 
+# This file, before the dependency files included at the end join the list.
+MAKEFILE := $(lastword $(MAKEFILE_LIST))
+
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
@@ -123,7 +126,7 @@ clean: ## remove build directories
 	rm -rf build build-asan build-ubsan build-fuzz
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE) | \
 		sed 's/:.*## /\t/' | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
 
 -include $(LIB_OBJ:.o=.d) $(BINS:=.d) $(UNITS:=.d) $(HELPERS:=.d)

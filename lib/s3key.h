@@ -1,4 +1,4 @@
-/* s3key: object keys for batch files, as contracts.md fixes them.
+/* s3key: object keys for batch files, the layout ddblake(7) documents.
  *
  * From a path DIR/a=1/b=2/ddb-2024-06-25-20-38-10-250-UUID.json.gz:
  *   {name}       the file name

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: MIT
 // ddbflat-ref.js: reference rows for ddbflat's differential test, built with
 // a real unmarshaller (@aws-sdk/util-dynamodb unmarshall, wrapNumbers: true)
-// and the flattening contract in notes/contracts.md, and a comparator.
+// and the flattening rules of ddbflat(1), and a comparator.
 //
 //   ddbflat-ref.js [--meta] CORPUS ROWS   compare ROWS (ddbflat --numbers=string
 //                                         output) with the reference; exit 0 if

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_s3key: object keys from batch paths (contracts.md), a table. */
+/* test_s3key: object keys from batch paths (ddblake(7), s3put(1)), a table. */
 #include <stdlib.h>
 #include <string.h>
 

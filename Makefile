@@ -40,7 +40,7 @@ SAN_UBSAN = -fsanitize=undefined -fno-sanitize-recover=all
 FUZZ_TIME ?= 60
 
 .PHONY: all check check-slow install uninstall bench lint asan ubsan fuzz \
-	demo clean help setup unit tests
+	demo clean help setup unit tests lambda-zip
 
 all: $(BINS) ## build the tools into $(B)/
 
@@ -77,6 +77,9 @@ check-slow: setup tests ## long fault-injection and soak runs (CI runs these too
 
 unit: $(UNITS) ## only the C unit tests
 	DDBLAKE_BIN=$(CURDIR)/$(B) tests/run.sh $(UNITS)
+
+lambda-zip: $(B)/ddblambda ## ddblambda.zip for AWS Lambda (provided.al2023) in the build dir
+	scripts/lambda-zip.sh $(B)/ddblambda $(B)/ddblambda.zip
 
 install: $(BINS) ## install tools and man pages under $(DESTDIR)$(PREFIX)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -4,11 +4,11 @@
 # Content-MD5 and x-amz-content-sha256; see ../shared/reference/test-servers.md).
 #
 #   scripts/rgw.sh start    make and start mon + memstore OSD + radosgw, the
-#                           test user and TLS certificate; wait until S3
+#                           users, roles and TLS certificate; wait until S3
 #                           answers on both listeners
 #   scripts/rgw.sh stop     stop exactly what start started, remove the state
 #   scripts/rgw.sh status   exit 0 and print the endpoint if it is running
-#   scripts/rgw.sh env      print shell exports for the S3 clients
+#   scripts/rgw.sh env      print shell exports for the S3 and STS clients
 #   scripts/rgw.sh stop-gateway | start-gateway
 #                           fault tests: stop (KILL) or start again only
 #                           radosgw; the objects stay in the running OSD
@@ -25,6 +25,11 @@
 #                                  wildcard right under a top-level name
 #                                  (*.localhost). curl resolves *.localhost
 #                                  to loopback itself; glibc here does not.
+#   STS at the S3 endpoint         POST / with Action=AssumeRole, SigV4
+#                                  service sts. User limited (RGW_LIMITED_*)
+#                                  has no rights on tester's buckets; it may
+#                                  assume role lakewriter (s3:* on all), not
+#                                  role nobody (same rights, trusts tester).
 #
 # Environment:
 #   RGW_PORT     S3 port (default 7480). Every other port derives from it:
@@ -50,6 +55,10 @@ timeout=${RGW_TIMEOUT:-120}
 # Fixed test keys: the server is throw-away and bound to loopback.
 ak=DDBLAKETESTACCESSKEY
 sk=ddblakeTestSecretKey/0123456789abcdefghi
+lak=DDBLAKELIMITEDKEY000
+lsk=ddblakeLimitedSecret/0123456789abcdefghi
+# radosgw encrypts session tokens with it; it must be 16 characters.
+stskey=ddblakeStsKey016
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
 
@@ -145,6 +154,8 @@ tail_logs() {
 fail_start() {
 	echo "rgw.sh: start failed: $*" >&2
 	tail_logs
+	# Let the STS set-up end (it is bounded) before its cluster goes.
+	[ -z "${stspid:-}" ] || wait "$stspid" || true
 	if [ "${RGW_KEEP:-}" = 1 ]; then
 		echo "rgw.sh: RGW_KEEP=1: state left in $dir" >&2
 	else
@@ -228,6 +239,13 @@ rgw data = $dir/rgw
 # (*.localhost), and they take *.s3.localhost.
 rgw dns name = s3.localhost
 rgw thread pool size = 64
+rgw s3 auth use sts = true
+rgw sts key = $stskey
+# Local users first, STS last (the default is sts first): with STS first,
+# a wrong secret or an unknown key gets AccessDenied, not
+# SignatureDoesNotMatch or InvalidAccessKeyId, and a made-up session token
+# beside long-term keys is refused.
+rgw s3 auth order = external, local, sts
 EOF
 }
 
@@ -245,6 +263,31 @@ make_tls() {
 	    -addext "basicConstraints=critical,CA:FALSE" \
 	    -addext "extendedKeyUsage=serverAuth" \
 	    -keyout "$tls/key.pem" -out "$tls/cert.pem"
+}
+
+# STS: user limited; role lakewriter, which limited may assume, and role
+# nobody, whose trust names only tester. Both may do s3:* on everything.
+# The three are made side by side: each radosgw-admin takes 0.15 s.
+make_sts() {
+	_jobs=
+	rgwadm user create --uid limited --display-name "ddblake limited" \
+	    --access-key "$lak" --secret-key "$lsk" &
+	_jobs=$!
+	make_role lakewriter limited &
+	_jobs="$_jobs $!"
+	make_role nobody tester &
+	_jobs="$_jobs $!"
+	_rc=0
+	for _j in $_jobs; do wait "$_j" || _rc=1; done
+	return $_rc
+}
+
+# make_role NAME USER: a role that USER may assume, allowed s3:* on all.
+make_role() {
+	rgwadm role create --role-name "$1" --path=/ \
+	    --assume-role-policy-doc '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/'"$2"'"]},"Action":["sts:AssumeRole"]}]}' &&
+	rgwadm role-policy put --role-name "$1" --policy-name s3all \
+	    --policy-doc '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:*"],"Resource":"arn:aws:s3:::*"}}'
 }
 
 to_bytes() {
@@ -321,6 +364,10 @@ do_start() {
 	# the gateway, so the two do not race to create the same objects.
 	step "radosgw-admin user create" rgwadm user create --uid tester \
 	    --display-name "ddblake tests" --access-key "$ak" --secret-key "$sk"
+	# STS users and roles while the gateway starts: they live in RADOS,
+	# the gateway reads them per request.
+	make_sts >/dev/null 2>"$dir/log/sts-setup.err" &
+	stspid=$!
 	daemon radosgw radosgw -c "$conf" -n client.rgw.a
 
 	until s3_ok; do
@@ -329,6 +376,11 @@ do_start() {
 		alive radosgw radosgw >/dev/null || fail_start "radosgw exited"
 		sleep 0.2
 	done
+	if ! wait "$stspid"; then
+		stspid=
+		cat "$dir/log/sts-setup.err" >&2
+		fail_start "STS users and roles"
+	fi
 	t1=$(date +%s%N)
 	echo "rgw.sh: radosgw ready on http://127.0.0.1:$port in" \
 	    "$(( (t1 - t0) / 1000000 )) ms (TLS on $tlsport, state in $dir)" >&2
@@ -380,6 +432,11 @@ export RGW_TLS_ENDPOINT=https://127.0.0.1:$tlsport
 export RGW_CA='$tls/ca.pem'
 export RGW_VHOST_ENDPOINT=http://s3.localhost:$port
 export RGW_VHOST_TLS_ENDPOINT=https://s3.localhost:$tlsport
+export RGW_STS_ENDPOINT=http://127.0.0.1:$port
+export RGW_LIMITED_ACCESS_KEY=$lak
+export RGW_LIMITED_SECRET_KEY=$lsk
+export RGW_ROLE_ARN=arn:aws:iam:::role/lakewriter
+export RGW_DENIED_ROLE_ARN=arn:aws:iam:::role/nobody
 EOF
 }
 

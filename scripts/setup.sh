@@ -15,7 +15,7 @@ test_pkgs="bats bats-assert bats-support jq curl ca-certificates python3
 	python3-boto3 python3-botocore awscli groff-base mandoc cppcheck
 	clang clang-tidy libclang-rt-14-dev libfuzzer-14-dev valgrind hyperfine
 	time radosgw ceph-mon ceph-osd ceph-common nodejs procps psmisc iproute2
-	util-linux openssl"
+	util-linux openssl shellcheck"
 
 case "${1:-all}" in
 build)	want=$build_pkgs ;;

@@ -3,27 +3,47 @@
 # strict S3 server the tests and benchmarks talk to (it verifies SigV4,
 # Content-MD5 and x-amz-content-sha256; see ../shared/reference/test-servers.md).
 #
-#   scripts/rgw.sh start    make and start mon + memstore OSD + radosgw, create
-#                           the test user, wait until S3 answers
+#   scripts/rgw.sh start    make and start mon + memstore OSD + radosgw, the
+#                           users, roles and TLS certificate; wait until S3
+#                           answers on both listeners
 #   scripts/rgw.sh stop     stop exactly what start started, remove the state
 #   scripts/rgw.sh status   exit 0 and print the endpoint if it is running
-#   scripts/rgw.sh env      print shell exports for the S3 clients
+#   scripts/rgw.sh env      print shell exports for the S3 and STS clients
 #   scripts/rgw.sh stop-gateway | start-gateway
 #                           fault tests: stop (KILL) or start again only
 #                           radosgw; the objects stay in the running OSD
 #
+# What every start offers (`env` prints all of it):
+#   http://127.0.0.1:RGW_PORT      S3, path style. User tester (AWS_*)
+#                                  owns what the tests create.
+#   https://127.0.0.1:RGW_PORT+2   the same over TLS. The certificate names
+#                                  localhost, s3.localhost, *.s3.localhost and
+#                                  127.0.0.1, from a private CA (RGW_CA).
+#   http(s)://BUCKET.s3.localhost:PORT
+#                                  virtual-hosted style (rgw dns name). Not
+#                                  BUCKET.localhost: OpenSSL refuses a
+#                                  wildcard right under a top-level name
+#                                  (*.localhost). curl resolves *.localhost
+#                                  to loopback itself; glibc here does not.
+#   STS at the S3 endpoint         POST / with Action=AssumeRole, SigV4
+#                                  service sts. User limited (RGW_LIMITED_*)
+#                                  has no rights on tester's buckets; it may
+#                                  assume role lakewriter (s3:* on all), not
+#                                  role nobody (same rights, trusts tester).
+#
 # Environment:
 #   RGW_PORT     S3 port (default 7480). Every other port derives from it:
-#                monitor RGW_PORT+1, OSD messengers RGW_PORT+10..+49, so two
-#                clusters with ports 40 apart run side by side.
+#                monitor RGW_PORT+1, TLS RGW_PORT+2, OSD messengers
+#                RGW_PORT+10..+49, so two clusters with ports 50 apart run
+#                side by side.
 #   RGW_DIR      state folder (default build/rgw under the repository top);
 #                everything lives there: config, keyring, mon store, logs,
-#                pid files, admin sockets. stop removes it.
+#                pid files, admin sockets, CA and certificate. stop removes it.
 #   RGW_MEM      bytes of RAM the OSD may hold (default 2G; objects live in RAM)
 #   RGW_TIMEOUT  seconds start may take before it gives up (default 120)
 #
 # Nothing is installed here: scripts/setup.sh installs radosgw, ceph-mon,
-# ceph-osd and ceph-common. No systemd, no stdin, root or not.
+# ceph-osd, ceph-common and openssl. No systemd, no stdin, root or not.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +55,10 @@ timeout=${RGW_TIMEOUT:-120}
 # Fixed test keys: the server is throw-away and bound to loopback.
 ak=DDBLAKETESTACCESSKEY
 sk=ddblakeTestSecretKey/0123456789abcdefghi
+lak=DDBLAKELIMITEDKEY000
+lsk=ddblakeLimitedSecret/0123456789abcdefghi
+# radosgw encrypts session tokens with it; it must be 16 characters.
+stskey=ddblakeStsKey016
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
 
@@ -49,9 +73,11 @@ case $dir in
 *) dir=$(pwd)/$dir ;;
 esac
 monport=$((port + 1))
+tlsport=$((port + 2))
 msmin=$((port + 10))
 msmax=$((port + 49))
 conf=$dir/ceph.conf
+tls=$dir/tls
 # Marks a folder as ours, so stop never removes anything else.
 mark=$dir/.ddblake-rgw
 
@@ -73,11 +99,14 @@ alive() {
 }
 
 s3_ok() {
-	# A signed ListBuckets: proves the user exists and S3 answers.
-	curl -sf -o /dev/null --max-time 5 \
-	    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ak:$sk" \
-	    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-	    "http://127.0.0.1:$port/"
+	# A signed ListBuckets on both listeners: proves the user exists,
+	# S3 answers and the certificate verifies with our CA.
+	for _u in "http://127.0.0.1:$port/" "https://127.0.0.1:$tlsport/"; do
+		curl -sf -o /dev/null --max-time 5 --cacert "$tls/ca.pem" \
+		    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ak:$sk" \
+		    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		    "$_u" || return 1
+	done
 }
 
 port_busy() {
@@ -125,6 +154,8 @@ tail_logs() {
 fail_start() {
 	echo "rgw.sh: start failed: $*" >&2
 	tail_logs
+	# Let the STS set-up end (it is bounded) before its cluster goes.
+	[ -z "${stspid:-}" ] || wait "$stspid" || true
 	if [ "${RGW_KEEP:-}" = 1 ]; then
 		echo "rgw.sh: RGW_KEEP=1: state left in $dir" >&2
 	else
@@ -201,11 +232,62 @@ memstore device bytes = $membytes
 osd crush update on start = false
 
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$port
+rgw frontends = beast endpoint=127.0.0.1:$port ssl_endpoint=127.0.0.1:$tlsport ssl_certificate=$tls/cert.pem ssl_private_key=$tls/key.pem
 rgw data = $dir/rgw
-rgw dns name = localhost
+# Virtual-hosted style: Host BUCKET.s3.localhost. Not plain localhost: TLS
+# clients (OpenSSL) refuse a certificate wildcard one label above a TLD
+# (*.localhost), and they take *.s3.localhost.
+rgw dns name = s3.localhost
 rgw thread pool size = 64
+rgw s3 auth use sts = true
+rgw sts key = $stskey
+# Local users first, STS last (the default is sts first): with STS first,
+# a wrong secret or an unknown key gets AccessDenied, not
+# SignatureDoesNotMatch or InvalidAccessKeyId, and a made-up session token
+# beside long-term keys is refused.
+rgw s3 auth order = external, local, sts
 EOF
+}
+
+# A private CA and a server certificate for the TLS listener. EC keys:
+# RSA generation would add a quarter of a second to every start.
+# shellcheck disable=SC2086 # $_ec is several words on purpose
+make_tls() {
+	mkdir -p "$tls"
+	_ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30"
+	openssl req -x509 $_ec -subj "/CN=ddblake test CA" \
+	    -keyout "$tls/ca.key" -out "$tls/ca.pem" &&
+	openssl req -x509 $_ec -subj "/CN=localhost" \
+	    -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+	    -addext "subjectAltName=DNS:localhost,DNS:s3.localhost,DNS:*.s3.localhost,IP:127.0.0.1" \
+	    -addext "basicConstraints=critical,CA:FALSE" \
+	    -addext "extendedKeyUsage=serverAuth" \
+	    -keyout "$tls/key.pem" -out "$tls/cert.pem"
+}
+
+# STS: user limited; role lakewriter, which limited may assume, and role
+# nobody, whose trust names only tester. Both may do s3:* on everything.
+# The three are made side by side: each radosgw-admin takes 0.15 s.
+make_sts() {
+	_jobs=
+	rgwadm user create --uid limited --display-name "ddblake limited" \
+	    --access-key "$lak" --secret-key "$lsk" &
+	_jobs=$!
+	make_role lakewriter limited &
+	_jobs="$_jobs $!"
+	make_role nobody tester &
+	_jobs="$_jobs $!"
+	_rc=0
+	for _j in $_jobs; do wait "$_j" || _rc=1; done
+	return $_rc
+}
+
+# make_role NAME USER: a role that USER may assume, allowed s3:* on all.
+make_role() {
+	rgwadm role create --role-name "$1" --path=/ \
+	    --assume-role-policy-doc '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/'"$2"'"]},"Action":["sts:AssumeRole"]}]}' &&
+	rgwadm role-policy put --role-name "$1" --policy-name s3all \
+	    --policy-doc '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:*"],"Resource":"arn:aws:s3:::*"}}'
 }
 
 to_bytes() {
@@ -219,7 +301,7 @@ to_bytes() {
 
 do_start() {
 	for b in ceph ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool \
-	    monmaptool curl timeout ss; do
+	    monmaptool curl timeout ss openssl; do
 		command -v "$b" >/dev/null 2>&1 ||
 			die "$b not found: run scripts/setup.sh (as root) first"
 	done
@@ -232,7 +314,7 @@ do_start() {
 		# Left over from a crash or an interrupted start: clear it.
 		do_stop
 	fi
-	for p in "$port" "$monport"; do
+	for p in "$port" "$monport" "$tlsport"; do
 		! port_busy "$p" || die "port $p on 127.0.0.1 is in use (set RGW_PORT)"
 	done
 
@@ -241,6 +323,7 @@ do_start() {
 	    "$dir/rgw"
 	: >"$mark"
 	write_conf
+	step "TLS certificate" make_tls
 
 	# One keyring for every entity; ceph-mon --mkfs loads it into the
 	# monitor's auth database, so no `ceph auth` round trips are needed.
@@ -281,17 +364,26 @@ do_start() {
 	# the gateway, so the two do not race to create the same objects.
 	step "radosgw-admin user create" rgwadm user create --uid tester \
 	    --display-name "ddblake tests" --access-key "$ak" --secret-key "$sk"
+	# STS users and roles while the gateway starts: they live in RADOS,
+	# the gateway reads them per request.
+	make_sts >/dev/null 2>"$dir/log/sts-setup.err" &
+	stspid=$!
 	daemon radosgw radosgw -c "$conf" -n client.rgw.a
 
 	until s3_ok; do
 		[ "$(date +%s)" -lt "$deadline" ] ||
-			fail_start "S3 on 127.0.0.1:$port not answering after ${timeout}s"
+			fail_start "S3 on 127.0.0.1:$port and :$tlsport not answering after ${timeout}s"
 		alive radosgw radosgw >/dev/null || fail_start "radosgw exited"
 		sleep 0.2
 	done
+	if ! wait "$stspid"; then
+		stspid=
+		cat "$dir/log/sts-setup.err" >&2
+		fail_start "STS users and roles"
+	fi
 	t1=$(date +%s%N)
 	echo "rgw.sh: radosgw ready on http://127.0.0.1:$port in" \
-	    "$(( (t1 - t0) / 1000000 )) ms (state in $dir)" >&2
+	    "$(( (t1 - t0) / 1000000 )) ms (TLS on $tlsport, state in $dir)" >&2
 }
 
 do_stop_gw() {
@@ -310,7 +402,7 @@ do_start_gw() {
 		if [ "$(date +%s)" -ge "$deadline" ] ||
 		    ! alive radosgw radosgw >/dev/null; then
 			tail -n 15 "$dir/log/client.rgw.a.log" >&2
-			die "radosgw did not come back on 127.0.0.1:$port"
+			die "radosgw did not come back on 127.0.0.1:$port and :$tlsport"
 		fi
 		sleep 0.1
 	done
@@ -336,6 +428,15 @@ export AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 unset AWS_SESSION_TOKEN AWS_PROFILE
+export RGW_TLS_ENDPOINT=https://127.0.0.1:$tlsport
+export RGW_CA='$tls/ca.pem'
+export RGW_VHOST_ENDPOINT=http://s3.localhost:$port
+export RGW_VHOST_TLS_ENDPOINT=https://s3.localhost:$tlsport
+export RGW_STS_ENDPOINT=http://127.0.0.1:$port
+export RGW_LIMITED_ACCESS_KEY=$lak
+export RGW_LIMITED_SECRET_KEY=$lsk
+export RGW_ROLE_ARN=arn:aws:iam:::role/lakewriter
+export RGW_DENIED_ROLE_ARN=arn:aws:iam:::role/nobody
 EOF
 }
 

@@ -13,9 +13,11 @@ setup() {
 	rgw=$BATS_TEST_DIRNAME/../scripts/rgw.sh
 	command -v radosgw >/dev/null || skip "radosgw not installed: run scripts/setup.sh"
 	export RGW_DIR=$BATS_TEST_TMPDIR/rgw
-	# A base port whose block of 50 (S3, mon, OSD messengers) is free.
+	# A base port whose block of 50 (S3, mon, OSD messengers) is free,
+	# below the kernel's ephemeral range (32768 up), where an outgoing
+	# connection of another process may hold a port that ss -l shows not.
 	local p
-	for p in $(seq $((30000 + RANDOM % 200 * 50)) 50 40000); do
+	for p in $(seq $((21000 + RANDOM % 200 * 50)) 50 32700); do
 		if ! ss -Hltn | awk '{ sub(/.*:/, "", $4); print $4 }' |
 		    awk -v lo="$p" '$1 >= lo && $1 < lo + 50 { bad = 1 } END { exit !bad }'; then
 			export RGW_PORT=$p

@@ -10,7 +10,7 @@
 # kinesalite accepts any signature and keeps its streams in memory.
 
 kinesalite_start() {
-	local p=$((20000 + RANDOM % 20000)) i
+	local p=$((20000 + RANDOM % 12000)) i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		ss -Hltn "sport = :$p" | grep -q . || break
 		p=$((p + 1))

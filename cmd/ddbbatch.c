@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "errrec.h"
 #include "json.h"
+#include "lines.h"
 #include "msg.h"
 #include "partition.h"
 #include "stats.h"
@@ -43,7 +44,7 @@ struct run {
 	uint64_t max_bytes;
 	FILE *errf;		/* --errors FILE, else NULL */
 	const char *errpath;
-	struct buf rb;		/* input; holds at most one partial line */
+	struct lines ln;	/* input; holds at most one partial line */
 	struct buf key, val, why, env;
 	int sfd;		/* signalfd for TERM, INT, USR1 */
 	int stop;
@@ -140,17 +141,14 @@ record(struct run *r, const char *rec, size_t len, struct err *e)
 static int
 lines(struct run *r, struct err *e)
 {
-	char *p = r->rb.p, *end = r->rb.p + r->rb.len, *nl;
+	const char *p;
+	size_t n;
 
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+	while (lines_next(&r->ln, &p, &n)) {
 		r->lineno++;
-		if (record(r, p, (size_t)(nl + 1 - p), e) < 0)
+		if (record(r, p, n, e) < 0)
 			return -1;
-		p = nl + 1;
 	}
-	r->rb.len = (size_t)(end - p);
-	if (r->rb.len > 0 && p != r->rb.p)
-		memmove(r->rb.p, p, r->rb.len);
 	return 0;
 }
 
@@ -227,6 +225,9 @@ static int
 input(struct run *r, int fd, const char *name, struct err *e)
 {
 	struct pollfd pfd[2];
+	const char *tail;
+	char *room;
+	size_t roomlen, tlen = 0;
 
 	r->src = name;
 	r->lineno = 0;
@@ -254,11 +255,10 @@ input(struct run *r, int fd, const char *name, struct err *e)
 				return -1;
 			continue;
 		}
-		if (r->rb.cap - r->rb.len < READ_SIZE / 4 &&
-		    buf_grow(&r->rb, r->rb.cap) < 0)
+		if (lines_room(&r->ln, READ_SIZE / 4, &room, &roomlen) < 0)
 			return msg_seterr(e, MSG_EX_DATA, "%s:%llu: record longer than "
 			    "1 GiB", name, r->lineno + 1);
-		got = read(fd, r->rb.p + r->rb.len, r->rb.cap - r->rb.len);
+		got = read(fd, room, roomlen);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (got < 0) {
@@ -266,34 +266,34 @@ input(struct run *r, int fd, const char *name, struct err *e)
 			r->status = msg_worse(r->status, MSG_EX_PARTIAL);
 			break;
 		}
-		if (got == 0 && r->rb.len > 0 &&
-		    !whole_value(r->rb.p, r->rb.len)) {
+		if (got == 0 && (tlen = lines_tail(&r->ln, &tail)) > 0 &&
+		    !whole_value(tail, tlen)) {
 			/* The writer died inside a record (a SIGKILLed
 			 * ddbflat): its head is no record for the lake. */
 			r->lineno++;
 			if (route_error(r, "incomplete last line: input "
-			    "ended inside a record", r->rb.p, r->rb.len, e) < 0)
+			    "ended inside a record", tail, tlen, e) < 0)
 				return -1;
-			r->rb.len = 0;
+			lines_clear(&r->ln);
 			return step(r, e);
 		}
 		if (got == 0) {
-			if (r->rb.len > 0 && buf_addc(&r->rb, '\n') < 0)
+			if (tlen > 0 && lines_end(&r->ln) < 0)
 				return msg_seterr(e, MSG_EX_DATA, "%s: record longer "
 				    "than 1 GiB", name);
 			return step(r, e);
 		}
-		r->rb.len += (size_t)got;
+		lines_commit(&r->ln, (size_t)got);
 		if (step(r, e) < 0)
 			return -1;
 	}
-	if (r->rb.len > 0) {
+	if ((tlen = lines_tail(&r->ln, &tail)) > 0) {
 		/* Stopped by a signal inside a line: keep its bytes. */
 		r->lineno++;
 		if (route_error(r, "incomplete last line when stopped",
-		    r->rb.p, r->rb.len, e) < 0)
+		    tail, tlen, e) < 0)
 			return -1;
-		r->rb.len = 0;
+		lines_clear(&r->ln);
 	}
 	return 0;
 }
@@ -376,6 +376,8 @@ main(int argc, char **argv)
 	struct err e = { 0, "" };
 	const char *program = NULL, *stats_path = NULL;
 	uint64_t v;
+	char *room;
+	size_t roomlen;
 	int c, i, n;
 
 	msg_init(argv[0]);
@@ -478,13 +480,14 @@ main(int argc, char **argv)
 	r.bytes_out = stats_counter(&r.st, "bytes_out");
 	r.recovered = stats_counter(&r.st, "recovered_batches");
 	stats_rates(&r.st, "records_in", "bytes_in");
-	buf_init(&r.rb, LINE_MAX_BYTES + READ_SIZE);
+	lines_init(&r.ln, LINE_MAX_BYTES + READ_SIZE);
 	buf_init(&r.key, PARTITION_PATH_MAX * 2);
 	buf_init(&r.val, LINE_MAX_BYTES);
 	buf_init(&r.why, 4096);
 	buf_init(&r.env, LINE_MAX_BYTES / 3 * 4 + 65536);
 	/* key.p must point somewhere even for the empty (unpartitioned) key */
-	if (buf_grow(&r.rb, READ_SIZE) < 0 || buf_grow(&r.key, 256) < 0)
+	if (lines_room(&r.ln, READ_SIZE, &room, &roomlen) < 0 ||
+	    buf_grow(&r.key, 256) < 0)
 		msg_die(MSG_EX_IO, "out of memory");
 
 	if (setup_signals(&r) < 0)
@@ -551,7 +554,7 @@ done:
 		r.status = msg_worse(r.status, MSG_EX_IO);
 	}
 	partition_jq_free(r.pj);
-	buf_free(&r.rb);
+	lines_free(&r.ln);
 	buf_free(&r.key);
 	buf_free(&r.val);
 	buf_free(&r.why);

@@ -26,6 +26,8 @@
 #define LOCK_NAME ".ddbbatch.lock"
 #define SPOOL_SUFFIX ".spool"
 #define TMP_SUFFIX ".gz.tmp"
+/* Every directory under DIR is opened with these: no symbolic links. */
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 struct batch {
 	char *key;		/* partition path, "" or "a=1/b=2/" */
@@ -206,23 +208,70 @@ flush_pend(struct batcher *b, struct batch *bt, struct err *e)
 	return rc;
 }
 
+/* A segment of the spool that is a symbolic link or not a directory is
+ * refused, never followed: errno ENOTDIR or ELOOP from an O_NOFOLLOW open
+ * says which after one lstat. */
 static int
-mkdirs(struct batcher *b, const char *key, size_t keylen, struct err *e)
+refuse(struct batcher *b, int fd, const char *seg, const char *key,
+    size_t upto, struct err *e)
 {
-	char path[PATH_MAX];
-	size_t i;
+	struct stat st;
+	int link = fstatat(fd, seg, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode);
 
-	if (keylen >= sizeof path)
-		return msg_seterr(e, MSG_EX_IO, "%s: partition path too long", key);
-	for (i = 0; i < keylen; i++) {
-		if (key[i] != '/')
-			continue;
-		memcpy(path, key, i);
-		path[i] = '\0';
-		if (mkdirat(b->dirfd, path, 0755) != 0 && errno != EEXIST)
-			return io_err(b, e, "mkdir", path);
+	msg_seterr(e, MSG_EX_IO, "%s%s%.*s: %s in the spool; refusing to "
+	    "write through it", b->dir, b->sep, (int)upto, key,
+	    link ? "a symbolic link" : "not a directory");
+	return BATCH_REFUSED;
+}
+
+/* Opens the directory of partition `key` ("a=1/b=2/", "" for DIR itself)
+ * one segment at a time from DIR's descriptor, never following a symbolic
+ * link, creating missing segments when `create`. Returns the descriptor,
+ * -1 on an I/O error or BATCH_REFUSED (e filled). */
+static int
+key_dir(struct batcher *b, const char *key, size_t keylen, int create,
+    struct err *e)
+{
+	char seg[NAME_MAX + 1];
+	size_t i = 0, j;
+	int fd = fcntl(b->dirfd, F_DUPFD_CLOEXEC, 0), next;
+
+	if (fd < 0)
+		return io_err(b, e, "open", "");
+	for (; i < keylen; i = j + 1) {
+		for (j = i; j < keylen && key[j] != '/'; j++)
+			;
+		if (j - i > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return io_err(b, e, "open", key);
+		}
+		memcpy(seg, key + i, j - i);
+		seg[j - i] = '\0';
+		next = openat(fd, seg, DIR_FLAGS);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, seg, 0755) != 0 && errno != EEXIST) {
+				close(fd);
+				return msg_seterr(e, MSG_EX_IO, "%s%s%.*s: mkdir: "
+				    "%s", b->dir, b->sep, (int)j, key,
+				    strerror(errno));
+			}
+			next = openat(fd, seg, DIR_FLAGS);
+		}
+		if (next < 0) {
+			int rc = errno == ENOTDIR || errno == ELOOP ?
+			    refuse(b, fd, seg, key, j, e) :
+			    msg_seterr(e, MSG_EX_IO, "%s%s%.*s: %s", b->dir,
+			    b->sep, (int)j, key, strerror(errno));
+
+			close(fd);
+			return rc;
+		}
+		close(fd);
+		fd = next;
 	}
-	return 0;
+	return fd;
 }
 
 /* ---- the finisher thread ---- */
@@ -302,60 +351,86 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 	return 0;
 }
 
+/* Compresses the spool into a hidden .gz.tmp beside it, fsyncs it and
+ * renames it to the final name. */
+static int
+gzip_file(struct batcher *b, struct batch *bt, int kfd, uint64_t *size,
+    struct err *e)
+{
+	char *tmp = tmp_name(bt);
+	const char *base = tmp + bt->keylen;
+	int out, rc = -1;
+
+	out = openat(kfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (out < 0) {
+		io_err(b, e, "create", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (gzip_to(b, bt, out, size, e, tmp) < 0 ||
+	    (fsync(out) != 0 && io_err(b, e, "fsync", tmp))) {
+		close(out);
+		goto done;
+	}
+	if ((close(out) != 0 && io_err(b, e, "close", tmp)) ||
+	    (renameat(kfd, base, kfd, bt->final + bt->keylen) != 0 &&
+	    io_err(b, e, "rename", tmp)))
+		goto done;
+	rc = 0;
+done:
+	if (rc < 0)
+		unlinkat(kfd, base, 0);
+	free(tmp);
+	return rc;
+}
+
+/* Make the batch durable under its final name, print it, drop the spool.
+ * Names are taken relative to the partition's directory, opened afresh
+ * without following links, so a link planted since is refused too. */
 static int
 finish(struct batcher *b, struct batch *bt, struct err *e)
 {
+	const char *spool = bt->spool + bt->keylen;
 	uint64_t size = bt->written;
-	char *tmp;
-	int out;
+	int kfd = key_dir(b, bt->key, bt->keylen, 0, e), rc = -1;
 
+	if (kfd < 0)
+		return -1;
 	if (bt->printonly) {
-		if (print_path(b, bt, e) < 0)
-			return -1;
-		unlinkat(b->dirfd, bt->spool, 0);
-		return 0;
+		rc = print_path(b, bt, e);
+		if (rc == 0)
+			unlinkat(kfd, spool, 0);
+		close(kfd);
+		return rc;
 	}
 	if (b->o.gzip_level < 0) {
-		if (fsync(bt->fd) != 0)
-			return io_err(b, e, "fsync", bt->spool);
+		if (fsync(bt->fd) != 0) {
+			io_err(b, e, "fsync", bt->spool);
+			goto done;
+		}
 		/* A second name, not a rename: the spool goes only after the
 		 * path is printed, so a crash in between is re-printed by the
 		 * next run instead of leaving a batch nobody hands on. */
-		if (linkat(b->dirfd, bt->spool, b->dirfd, bt->final, 0) != 0)
-			return io_err(b, e, "link", bt->spool);
-	} else {
-		tmp = tmp_name(bt);
-		out = openat(b->dirfd, tmp,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (out < 0) {
-			io_err(b, e, "create", tmp);
-			free(tmp);
-			return -1;
+		if (linkat(kfd, spool, kfd, bt->final + bt->keylen, 0) != 0) {
+			io_err(b, e, "link", bt->spool);
+			goto done;
 		}
-		if (gzip_to(b, bt, out, &size, e, tmp) < 0 ||
-		    (fsync(out) != 0 && io_err(b, e, "fsync", tmp))) {
-			close(out);
-			unlinkat(b->dirfd, tmp, 0);
-			free(tmp);
-			return -1;
-		}
-		if ((close(out) != 0 && io_err(b, e, "close", tmp)) ||
-		    (renameat(b->dirfd, tmp, b->dirfd, bt->final) != 0 &&
-		    io_err(b, e, "rename", tmp))) {
-			unlinkat(b->dirfd, tmp, 0);
-			free(tmp);
-			return -1;
-		}
-		free(tmp);
-	}
+	} else if (gzip_file(b, bt, kfd, &size, e) < 0)
+		goto done;
 	pthread_mutex_lock(&b->mu);
 	b->counts.bytes_out += size;
 	pthread_mutex_unlock(&b->mu);
 	if (print_path(b, bt, e) < 0)
-		return -1;
-	if (unlinkat(b->dirfd, bt->spool, 0) != 0)
-		return io_err(b, e, "unlink", bt->spool);
-	return 0;
+		goto done;
+	if (unlinkat(kfd, spool, 0) != 0) {
+		io_err(b, e, "unlink", bt->spool);
+		goto done;
+	}
+	rc = 0;
+done:
+	close(kfd);
+	return rc;
 }
 
 static void *
@@ -461,15 +536,19 @@ close_batch(struct batcher *b, struct batch *bt, struct err *e)
 	return enqueue(b, bt, e);
 }
 
+/* Opens a new batch for `key`; NULL with *rc -1 or BATCH_REFUSED and e
+ * filled when it cannot. */
 static struct batch *
 open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
-    struct err *e)
+    int *rc, struct err *e)
 {
 	char base[BATCH_NAME_MAX + 80], uuid[UUID_STRLEN + 1], *dot;
 	struct batch *bt;
 	uint64_t now;
+	int kfd = key_dir(b, key, keylen, 1, e);
 
-	if (mkdirs(b, key, keylen, e) < 0)
+	*rc = kfd < 0 ? kfd : -1;
+	if (kfd < 0)
 		return NULL;
 	/* Names sort in creation order: two batches opened in the same
 	 * millisecond get consecutive milliseconds. */
@@ -478,6 +557,7 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 	uuid_v4(uuid);
 	if (batch_name(base, sizeof base, b->name, b->last_ms, uuid,
 	    0) < 0) {
+		close(kfd);
 		msg_seterr(e, MSG_EX_IO, "cannot format a batch name");
 		return NULL;
 	}
@@ -494,12 +574,13 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 	 * (exclusive) never sees our new spool unlocked. */
 	if (!b->recovering)
 		flock(b->lockfd, LOCK_SH);
-	bt->fd = openat(b->dirfd, bt->spool,
-	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	bt->fd = openat(kfd, bt->spool + keylen,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (bt->fd >= 0)
 		flock(bt->fd, LOCK_EX | LOCK_NB);
 	if (!b->recovering)
 		flock(b->lockfd, LOCK_UN);
+	close(kfd);
 	if (bt->fd < 0) {
 		io_err(b, e, "create", bt->spool);
 		batch_free(bt);
@@ -530,12 +611,13 @@ batcher_add(struct batcher *b, const char *key, size_t keylen,
 		bt = NULL;
 	}
 	if (bt == NULL) {
+		int rc;
+
 		if (b->nopen >= b->o.max_partitions &&
 		    close_batch(b, b->oldest, e) < 0)
 			return -1;
-		bt = open_batch(b, key, keylen, h, e);
-		if (bt == NULL)
-			return -1;
+		if ((bt = open_batch(b, key, keylen, h, &rc, e)) == NULL)
+			return rc;
 	}
 	if (bt->pend.len + len > PEND_MAX && flush_pend(b, bt, e) < 0)
 		return -1;
@@ -682,9 +764,13 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 		goto fail;
 	}
 	b->lockfd = openat(b->dirfd, LOCK_NAME,
-	    O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (b->lockfd < 0) {
-		io_err(b, e, "", LOCK_NAME);
+		if (errno == ELOOP)
+			refuse(b, b->dirfd, LOCK_NAME, LOCK_NAME,
+			    strlen(LOCK_NAME), e);
+		else
+			io_err(b, e, "", LOCK_NAME);
 		goto fail;
 	}
 	if (o->gzip_level >= 0) {
@@ -802,29 +888,21 @@ whole_lines(int fd, uint64_t size, uint64_t *keep)
 	return 0;
 }
 
-static int
-recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
-    void *ctx, struct err *e)
+/* The batch for recovered spool `rel` (open as fd in directory kfd): an
+ * existing final name means it was finished before the crash and maybe
+ * not printed (printonly); else it becomes BASE.json[.gz] by this run's
+ * --gzip. */
+static struct batch *
+recovered(struct batcher *b, int kfd, const char *rel, int fd)
 {
-	struct stat st, st2;
 	const char *base = base_of(rel);
-	size_t keylen = (size_t)(base - rel), blen;
-	struct batch *bt;
-	uint64_t keep;
+	size_t keylen = (size_t)(base - rel);
+	size_t blen = strlen(base) - 1 - strlen(SPOOL_SUFFIX);	/* BASE.json */
+	struct batch *bt = xcalloc(1, sizeof *bt);
+	struct stat st;
 	char *fin, *fin_gz;
-	int fd, have = 0, have_gz = 0;
+	int have, have_gz;
 
-	fd = openat(b->dirfd, rel, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return 0;	/* finished by its owner meanwhile */
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0 ||
-	    fstatat(b->dirfd, rel, &st2, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    st.st_ino != st2.st_ino || st.st_dev != st2.st_dev) {
-		close(fd);	/* a live writer owns it, or it moved */
-		return 0;
-	}
-	blen = strlen(base) - 1 - strlen(SPOOL_SUFFIX);	/* BASE.json */
-	bt = xcalloc(1, sizeof *bt);
 	bt->fd = fd;
 	bt->recovered = 1;
 	bt->key = cat3(rel, keylen, "", "");
@@ -835,65 +913,103 @@ recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
 	memcpy(fin + keylen, base + 1, blen);
 	fin[keylen + blen] = '\0';
 	fin_gz = cat3(fin, strlen(fin), ".gz", "");
-	have = fstatat(b->dirfd, fin, &st2, AT_SYMLINK_NOFOLLOW) == 0;
-	have_gz = fstatat(b->dirfd, fin_gz, &st2, AT_SYMLINK_NOFOLLOW) == 0;
-	if (have || have_gz) {
-		/* Renamed into place before the crash; maybe not printed. */
-		bt->final = have_gz ? fin_gz : fin;
-		free(have_gz ? fin : fin_gz);
-		bt->printonly = 1;
-		return enqueue(b, bt, e) < 0 ? -1 : 1;
-	}
-	if (b->o.gzip_level >= 0) {
+	have = fstatat(kfd, fin + keylen, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	have_gz = fstatat(kfd, fin_gz + keylen, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	bt->printonly = have || have_gz;
+	if (have_gz || (!have && b->o.gzip_level >= 0)) {
 		bt->final = fin_gz;
 		free(fin);
 	} else {
 		bt->final = fin;
 		free(fin_gz);
 	}
-	if (whole_lines(fd, (uint64_t)st.st_size, &keep) < 0) {
-		io_err(b, e, "read", rel);
-		goto fail;
-	}
-	if (keep < (uint64_t)st.st_size) {
-		size_t n = (size_t)((uint64_t)st.st_size - keep);
-		char *t = xmalloc(n);
+	return bt;
+}
 
-		if (pread(fd, t, n, (off_t)keep) != (ssize_t)n) {
-			free(t);
-			io_err(b, e, "read", rel);
-			goto fail;
-		}
-		if (tail != NULL && tail(ctx, rel, t, n, e) < 0) {
-			free(t);
-			goto fail;
-		}
+/* Cuts an incomplete last record (a crash mid-write) off the spool and
+ * hands its bytes to tail; *keep is the length of the whole records. */
+static int
+cut_tail(struct batcher *b, struct batch *bt, uint64_t size, uint64_t *keep,
+    batch_tail_fn tail, void *ctx, struct err *e)
+{
+	size_t n;
+	char *t;
+
+	if (whole_lines(bt->fd, size, keep) < 0)
+		return io_err(b, e, "read", bt->spool);
+	if (*keep == size)
+		return 0;
+	n = (size_t)(size - *keep);
+	t = xmalloc(n);
+	if (pread(bt->fd, t, n, (off_t)*keep) != (ssize_t)n) {
 		free(t);
-		if (batcher_flush(b, e) < 0)
-			goto fail;
-		if (ftruncate(fd, (off_t)keep) != 0) {
-			io_err(b, e, "truncate", rel);
-			goto fail;
-		}
+		return io_err(b, e, "read", bt->spool);
 	}
-	{
-		char *tmp = tmp_name(bt);
+	if (tail != NULL && tail(ctx, bt->spool, t, n, e) < 0) {
+		free(t);
+		return -1;
+	}
+	free(t);
+	if (batcher_flush(b, e) < 0)
+		return -1;
+	if (ftruncate(bt->fd, (off_t)*keep) != 0)
+		return io_err(b, e, "truncate", bt->spool);
+	return 0;
+}
 
-		unlinkat(b->dirfd, tmp, 0);	/* a half-compressed copy */
-		free(tmp);
+/* Queues spool `rel` for finishing unless a live writer holds it; returns
+ * 1 if queued, 0 if not, -1 on an error. */
+static int
+recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
+    void *ctx, struct err *e)
+{
+	struct stat st, st2;
+	const char *base = base_of(rel);
+	struct batch *bt;
+	struct err scratch;
+	uint64_t keep = 0;
+	char *tmp;
+	int kfd, fd;
+
+	kfd = key_dir(b, rel, (size_t)(base - rel), 0, &scratch);
+	if (kfd < 0)
+		return 0;	/* moved, or no longer a plain directory */
+	fd = openat(kfd, base, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    fstat(fd, &st) != 0 ||
+	    fstatat(kfd, base, &st2, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    st.st_ino != st2.st_ino || st.st_dev != st2.st_dev) {
+		/* finished by its owner meanwhile, a live writer owns it,
+		 * or it moved */
+		if (fd >= 0)
+			close(fd);
+		close(kfd);
+		return 0;
 	}
+	bt = recovered(b, kfd, rel, fd);
+	if (bt->printonly) {
+		close(kfd);
+		return enqueue(b, bt, e) < 0 ? -1 : 1;
+	}
+	if (cut_tail(b, bt, (uint64_t)st.st_size, &keep, tail, ctx, e) < 0) {
+		close(kfd);
+		close(fd);
+		batch_free(bt);
+		return -1;
+	}
+	tmp = tmp_name(bt);
+	unlinkat(kfd, tmp + bt->keylen, 0);	/* a half-compressed copy */
+	free(tmp);
 	if (keep == 0) {
-		unlinkat(b->dirfd, rel, 0);
+		unlinkat(kfd, base, 0);
+		close(kfd);
 		close(fd);
 		batch_free(bt);
 		return 0;
 	}
+	close(kfd);
 	bt->written = bt->bytes = keep;
 	return enqueue(b, bt, e) < 0 ? -1 : 1;
-fail:
-	close(fd);
-	batch_free(bt);
-	return -1;
 }
 
 int

@@ -23,6 +23,13 @@
  * run left behind (each spool holds an flock while its owner lives, so live
  * writers sharing DIR are left alone).
  *
+ * Links: everything under DIR is reached one directory at a time from a
+ * descriptor of DIR, with O_NOFOLLOW, and files are created with
+ * O_NOFOLLOW, so a symbolic link planted in the spool (a partition
+ * directory pointing elsewhere) is never written through: that partition
+ * is refused (BATCH_REFUSED) and the caller keeps its records elsewhere.
+ * Recovery walks the same way, so it finds every spool a run left.
+ *
  * Ownership: the batcher copies what it keeps (dir, name, keys). Library
  * functions return 0 or -1 with `struct err` filled; they never print. */
 #ifndef BATCH_H
@@ -68,7 +75,13 @@ typedef int (*batch_tail_fn)(void *ctx, const char *spool, const char *data,
 int batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
     struct err *e);
 
-/* Add one record (ending in '\n') to the batch of partition `key`. */
+/* batcher_add's result when the partition's directory cannot be used: a
+ * segment of it is a symbolic link or not a directory. e says which path;
+ * the record was not taken, the batcher goes on. */
+#define BATCH_REFUSED (-2)
+
+/* Add one record (ending in '\n') to the batch of partition `key`.
+ * Returns 0, -1 (a failure: e filled) or BATCH_REFUSED. */
 int batcher_add(struct batcher *b, const char *key, size_t keylen,
     const char *rec, size_t len, struct err *e);
 

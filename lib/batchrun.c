@@ -133,7 +133,16 @@ record(struct batchrun *r, const char *rec, size_t len, struct err *e)
 		    "--max-bytes; it goes alone into its own batch", len);
 		r->o.warn(r->o.ctx, r->src, r->lineno, m);
 	}
-	if (batcher_add(r->b, r->key.p, r->key.len, rec, len, e) < 0)
+	rc = batcher_add(r->b, r->key.p, r->key.len, rec, len, e);
+	if (rc == BATCH_REFUSED) {
+		/* Its directory cannot be used (a planted link): the record
+		 * is kept in the error partition instead. */
+		char why[sizeof e->msg];
+
+		memcpy(why, e->msg, sizeof why);
+		return route_error(r, why, rec, len, e);
+	}
+	if (rc < 0)
 		return -1;
 	(*r->out)++;
 	return 0;

@@ -486,3 +486,67 @@ start_fifo() {
 	[ ! -e "out/.$b.spool" ]
 	[ "$(cat "out/$b")" = '{"n":1}' ]
 }
+
+@test "a symlink planted in the spool is never written through: its records go to the error partition" {
+	mkdir elsewhere out out/t=c
+	ln -s ../elsewhere "out/t=a"
+	ln -s ../../elsewhere "out/t=c/d=x"
+	printf '%s\n' '{"t":"a","d":"x","n":1}' '{"t":"b","d":"x","n":2}' \
+		'{"t":"c","d":"x","n":3}' '{"t":"c","d":"y","n":4}' >in
+	run -1 --separate-stderr ddbbatch -d out -p '{t: .t, d: .d}' in
+	[[ $stderr == *"in:1: out/t=a: a symbolic link in the spool; refusing to write through it"* ]]
+	[[ $stderr == *"in:3: out/t=c/d=x: a symbolic link in the spool; refusing to write through it"* ]]
+	# Nothing was written where the links point.
+	[ -z "$(ls -A elsewhere)" ]
+	# The other partitions flow; the refused records are kept whole.
+	[ "$(cat out/t=b/d=x/*.json)" = '{"t":"b","d":"x","n":2}' ]
+	[ "$(cat out/t=c/d=y/*.json)" = '{"t":"c","d":"y","n":4}' ]
+	run -0 jq -r .rawData out/_error=partition-failed/*.json
+	[ "$(printf '%s\n' "${lines[@]}" | base64 -d)" = "$(sed -n '1p;3p' in)" ]
+	# Every record is in some batch, and no spool is left behind.
+	[ "$(wc -l < <(finals out | xargs cat))" -eq 4 ]
+	[ -z "$(find out -name '.*.spool')" ]
+	run -0 --separate-stderr ddbbatch -d out </dev/null
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+}
+
+@test "a symlinked error partition or lock file: exit 4 naming it, nothing written through it" {
+	mkdir elsewhere out
+	ln -s ../elsewhere "out/_error=partition-failed"
+	printf '%s\n' '{"t":"a"}' '{"x":1}' >in
+	run -4 --separate-stderr ddbbatch -d out -f t in
+	[[ $stderr == *"out/_error=partition-failed: a symbolic link in the spool; refusing to write through it"* ]]
+	[ -z "$(ls -A elsewhere)" ]
+	# What was spooled before stays for the next run, once the link is gone.
+	rm "out/_error=partition-failed"
+	run -0 --separate-stderr ddbbatch -d out </dev/null
+	[ "$(cat "$output")" = '{"t":"a"}' ]
+	rm -rf out
+	mkdir out
+	ln -s ../victim out/.ddbbatch.lock
+	run -4 --separate-stderr ddbbatch -d out in
+	[[ $stderr == *"out/.ddbbatch.lock: a symbolic link in the spool; refusing to write through it"* ]]
+	[ ! -e victim ]
+}
+
+@test "a link planted while a batch is open is refused when it closes; the records stay spooled" {
+	mkdir elsewhere
+	start_fifo -d out -f t
+	echo '{"t":"a"}' >&7
+	wait_for 15 spooled out 1
+	mv "out/t=a" out/moved
+	ln -s ../elsewhere "out/t=a"
+	exec 7>&-
+	rc=0; wait "$PID" || rc=$?
+	PID=
+	[ "$rc" -eq 4 ]
+	grep -q "out/t=a: a symbolic link in the spool; refusing to write through it" err
+	[ -z "$(ls -A elsewhere)" ]
+	[ ! -s paths ]
+	# The spool moved with its directory; the next run finishes it there.
+	rm "out/t=a"
+	run -0 --separate-stderr ddbbatch -d out </dev/null
+	[ "$(cat "$output")" = '{"t":"a"}' ]
+	[[ $output == out/moved/ddb-*.json ]]
+}

@@ -150,6 +150,7 @@ options(int argc, char **argv, struct batchrun_opts *o, struct stats *st,
 {
 	struct batcher_opts *b = &o->batch;
 	uint64_t v;
+	long room;
 	int c;
 
 	opterr = 0;
@@ -232,6 +233,14 @@ options(int argc, char **argv, struct batchrun_opts *o, struct stats *st,
 	if (o->program != NULL && o->field != NULL)
 		msg_usage(synopsis, "--partition and --partition-field "
 		    "exclude each other");
+	/* Every batch path must stay openable, the error partition's too. */
+	room = batch_key_room(b->dir, b->name, b->gzip_level >= 0);
+	if (room < (long)strlen(ERROR_KEY))
+		msg_usage(synopsis, "--dir: %zu bytes is too long: batch paths "
+		    "must stay under %d bytes, the error partition's too; at "
+		    "most %ld", strlen(b->dir), BATCH_PATH_MAX + 1,
+		    batch_key_room("", b->name, b->gzip_level >= 0) - 1 -
+		    (long)strlen(ERROR_KEY));
 	return optind;
 }
 

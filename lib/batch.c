@@ -49,6 +49,7 @@ struct batcher {
 	char *dir;		/* as given, for printed paths */
 	const char *sep;	/* "/" unless dir ends in one */
 	char name[BATCH_NAME_MAX + 1];
+	long keyroom;		/* batch_key_room of dir */
 	int dirfd, lockfd;
 	int recovering;		/* holding the directory lock exclusively */
 	uint64_t last_ms;	/* time in the newest batch name */
@@ -101,6 +102,21 @@ batch_name(char *out, size_t n, const char *name, uint64_t wall_ms,
 	    tm.tm_min, tm.tm_sec, (unsigned)(wall_ms % 1000), uuid,
 	    gz ? ".gz" : "");
 	return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+long
+batch_key_room(const char *dir, const char *name, int gz)
+{
+	char base[BATCH_NAME_MAX + 80];
+	size_t n = strlen(dir);
+	int blen = batch_name(base, sizeof base, name, 0,
+	    "00000000-0000-4000-8000-000000000000", gz);
+
+	if (n > BATCH_PATH_MAX || blen < 0)
+		return -1;
+	if (n > 0 && dir[n - 1] != '/')
+		n++;
+	return (long)BATCH_PATH_MAX - (long)n - blen;
 }
 
 static uint64_t
@@ -545,8 +561,18 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 	char base[BATCH_NAME_MAX + 80], uuid[UUID_STRLEN + 1], *dot;
 	struct batch *bt;
 	uint64_t now;
-	int kfd = key_dir(b, key, keylen, 1, e);
+	int kfd;
 
+	if ((long)keylen > b->keyroom) {
+		/* Its path could not be printed, or opened by the reader. */
+		*rc = BATCH_REFUSED;
+		msg_seterr(e, MSG_EX_IO, "batch path would be %ld bytes, more "
+		    "than the %d a path may have (--dir is %zu bytes, the "
+		    "partition %zu)", BATCH_PATH_MAX - b->keyroom +
+		    (long)keylen, BATCH_PATH_MAX, strlen(b->dir), keylen);
+		return NULL;
+	}
+	kfd = key_dir(b, key, keylen, 1, e);
 	*rc = kfd < 0 ? kfd : -1;
 	if (kfd < 0)
 		return NULL;
@@ -747,6 +773,7 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 	n = strlen(b->dir);
 	b->sep = n > 0 && b->dir[n - 1] == '/' ? "" : "/";
 	snprintf(b->name, sizeof b->name, "%s", o->name);
+	b->keyroom = batch_key_room(b->dir, b->name, o->gzip_level >= 0);
 	while (size < 2 * o->max_partitions + 2)
 		size *= 2;
 	b->tab = xcalloc(size, sizeof *b->tab);
@@ -961,7 +988,7 @@ cut_tail(struct batcher *b, struct batch *bt, uint64_t size, uint64_t *keep,
  * 1 if queued, 0 if not, -1 on an error. */
 static int
 recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
-    void *ctx, struct err *e)
+    batch_skip_fn skip, void *ctx, struct err *e)
 {
 	struct stat st, st2;
 	const char *base = base_of(rel);
@@ -987,6 +1014,25 @@ recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
 		return 0;
 	}
 	bt = recovered(b, kfd, rel, fd);
+	if (strlen(b->dir) + strlen(b->sep) + strlen(bt->final) >
+	    BATCH_PATH_MAX) {
+		/* Left by a run whose --dir was shorter: handing it on from
+		 * here would print a path nobody can open. */
+		char why[256];
+
+		snprintf(why, sizeof why, "unfinished batch left as it is: "
+		    "under this --dir its path would be %zu bytes, more than "
+		    "the %d a path may have; a shorter --dir for the same "
+		    "directory finishes it",
+		    strlen(b->dir) + strlen(b->sep) + strlen(bt->final),
+		    BATCH_PATH_MAX);
+		if (skip != NULL)
+			skip(ctx, rel, why);
+		close(kfd);
+		close(fd);
+		batch_free(bt);
+		return 0;
+	}
 	if (bt->printonly) {
 		close(kfd);
 		return enqueue(b, bt, e) < 0 ? -1 : 1;
@@ -1013,8 +1059,8 @@ recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
 }
 
 int
-batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
-    struct err *e)
+batcher_recover(struct batcher *b, batch_tail_fn tail, batch_skip_fn skip,
+    void *ctx, struct err *e)
 {
 	struct found f = { NULL, 0, 0 };
 	size_t i;
@@ -1027,7 +1073,8 @@ batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
 	if (f.n > 1)
 		qsort(f.v, f.n, sizeof *f.v, by_time);
 	for (i = 0; i < f.n; i++) {
-		int r = rc < 0 ? 0 : recover_one(b, f.v[i], tail, ctx, e);
+		int r = rc < 0 ? 0 : recover_one(b, f.v[i], tail, skip,
+		    ctx, e);
 
 		rc = r < 0 ? -1 : rc + r;
 		free(f.v[i]);

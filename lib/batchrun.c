@@ -304,18 +304,39 @@ batchrun_input(struct batchrun *r, int fd, const char *name, struct err *e)
 	return last_line(r, 0, e);
 }
 
+/* DIR/rel into out, for messages about a spool recovery found. */
+static const char *
+spool_path(const struct batchrun *r, const char *rel, char *out, size_t n)
+{
+	const char *dir = r->o.batch.dir;
+	size_t dlen = strlen(dir);
+
+	snprintf(out, n, "%s%s%s", dir, dlen > 0 && dir[dlen - 1] == '/' ?
+	    "" : "/", rel);
+	return out;
+}
+
 static int
 recovered_tail(void *ctx, const char *spool, const char *data, size_t len,
     struct err *e)
 {
 	struct batchrun *r = ctx;
-	char why[PATH_MAX + 64];
+	char path[2 * PATH_MAX];
 
-	snprintf(why, sizeof why, "incomplete record at the end of unfinished "
-	    "batch %s (crash while writing)", spool);
-	r->src = spool;
+	r->src = spool_path(r, spool, path, sizeof path);
 	r->lineno = 0;
-	return route_error(r, why, data, len, e);
+	return route_error(r, "incomplete record at the end of an unfinished "
+	    "batch (a crash while writing)", data, len, e);
+}
+
+/* Named relative to --dir: DIR/spool is the path too long to print. */
+static void
+recovery_skipped(void *ctx, const char *spool, const char *why)
+{
+	struct batchrun *r = ctx;
+
+	r->o.error(r->o.ctx, spool, 0, why);
+	r->status = msg_worse(r->status, MSG_EX_PARTIAL);
 }
 
 int
@@ -330,7 +351,7 @@ batchrun_start(struct batchrun *r, struct err *e)
 	r->b = batcher_new(&r->o.batch, e);
 	if (r->b == NULL)
 		return -1;
-	n = batcher_recover(r->b, recovered_tail, r, e);
+	n = batcher_recover(r->b, recovered_tail, recovery_skipped, r, e);
 	if (n < 0 || batcher_flush(r->b, e) < 0)
 		return -1;
 	return n;

@@ -466,13 +466,14 @@ start_fifo() {
 	s=out/t=a/.ddb-2024-06-25-20-38-10-250-0c8f7d5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f.json.spool
 	printf '{"n":1}\n{"n":2}\n{"n":3' >"$s"
 	run -1 --separate-stderr ddbbatch -d out -z </dev/null
-	[[ $stderr == *"incomplete record at the end of unfinished batch"* ]]
+	[ "${stderr_lines[0]}" = "ddbbatch: $s: incomplete record at the end of an unfinished batch (a crash while writing)" ]
 	# The whole records keep the spool's name and partition, now gzipped.
 	[ "${lines[0]}" = "out/t=a/ddb-2024-06-25-20-38-10-250-0c8f7d5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f.json.gz" ]
 	[ "$(gzip -dc "${lines[0]}")" = "$(printf '{"n":1}\n{"n":2}')" ]
 	# The cut record's bytes are kept in the error partition.
 	[[ ${lines[1]} == out/_error=partition-failed/*.json.gz ]]
 	[ "$(gzip -dc "${lines[1]}" | jq -r .rawData | base64 -d)" = '{"n":3' ]
+	[ "$(gzip -dc "${lines[1]}" | jq -c '[.source, .line]')" = "[\"$s\",null]" ]
 	[ -z "$(find out -name '.*.spool')" ]
 }
 
@@ -549,4 +550,72 @@ start_fifo() {
 	run -0 --separate-stderr ddbbatch -d out </dev/null
 	[ "$(cat "$output")" = '{"t":"a"}' ]
 	[[ $output == out/moved/ddb-*.json ]]
+}
+
+@test "a batch path too long to open goes to the error partition; the spool never wedges" {
+	D=$(longdir 3100)
+	v=$(printf '%0240d' 0)
+	# Four segments of 243 bytes: each fits a directory name, the path
+	# under D does not.
+	printf '%s\n' '{"a":"1"}' "{\"a\":\"$v\",\"b\":\"$v\",\"c\":\"$v\",\"d\":\"$v\"}" \
+		'{"a":"2"}' >in
+	run -1 --separate-stderr ddbbatch -d "$D" -p '{a, b, c, d} | with_entries(select(.value != null))' in
+	[[ $stderr == *"in:2: batch path would be $(( ${#D} + 1 + 972 + 69 )) bytes, more than the 4095 a path may have (--dir is ${#D} bytes, the partition 972)"* ]]
+	# Every printed path can be opened: a=1, a=2 and the error partition.
+	[ "${#lines[@]}" -eq 3 ]
+	for f in "${lines[@]}"; do [ -f "$f" ]; done
+	run -0 jq -r .rawData "$D/_error=partition-failed/"*.json
+	[ "$(base64 -d <<<"$output")" = "$(sed -n 2p in)" ]
+	# A later run over the same dir works: nothing was left to wedge it.
+	run -0 --separate-stderr ddbbatch -d "$D" </dev/null
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run -0 bash -c 'echo "{\"a\":\"3\"}" | ddbbatch -d "$1" -p "{a}"' _ "$D"
+	[ "$(cat "$output")" = '{"a":"3"}' ]
+}
+
+@test "a --dir leaving no room for batch names is a usage error before anything is created" {
+	D=$(longdir 4000)
+	run -2 --separate-stderr ddbbatch -d "$D" </dev/null
+	[[ $stderr == *"--dir: ${#D} bytes is too long: batch paths must stay under 4096 bytes, the error partition's too; at most 4001"* ]]
+	[ ! -e x ]
+	# The longest --dir allowed works.
+	D=$(longdir 3700)
+	D=$D/$(printf '%0*d' $((4001 - ${#D} - 1)) 0)
+	[ "${#D}" -eq 4001 ]
+	run -1 --separate-stderr bash -c 'echo "{}" | ddbbatch -d "$1" -f t' _ "$D"
+	[[ $output == "$D/_error=partition-failed/ddb-"*.json ]]
+	[ "${#output}" -eq 4095 ]
+}
+
+@test "a spool too long to hand on under this --dir is left for a shorter one, and new input flows" {
+	D=$(longdir 3100)
+	mkdir -p "$D"
+	ln -s "$D" short
+	v=$(printf '%0240d' 0)
+	rec="{\"a\":\"$v\",\"b\":\"$v\",\"c\":\"$v\",\"d\":\"$v\"}"
+	# Through the short name the long partition fits; kill -9 leaves it.
+	start_fifo -d short -p '{a, b, c, d}'
+	echo "$rec" >&7
+	# (from inside D: the spool's whole path is too long to open)
+	wait_for 15 bash -c 'cd "$1" && [ -n "$(find . -name ".*.spool" -size +0)" ]' _ "$D"
+	kill -9 "$PID"
+	wait "$PID" || true
+	PID=
+	exec 7>&-
+	run -1 --separate-stderr bash -c 'echo "{\"a\":\"x\"}" | ddbbatch -d "$1" -p "{a}"' _ "$D"
+	[[ $stderr == *"a=$v/b=$v/c=$v/d=$v/.ddb-"*".json.spool: unfinished batch left as it is: under this --dir its path would be $(( ${#D} + 1 + 972 + 69 )) bytes, more than the 4095 a path may have; a shorter --dir for the same directory finishes it" ]]
+	[ "$(cat "$output")" = '{"a":"x"}' ]
+	run -0 --separate-stderr ddbbatch -d short </dev/null
+	[ "$(cat "$output")" = "$rec" ]
+	[ -z "$(find "$D/" -name '.*.spool')" ]
+}
+
+@test "a partition path over 1024 bytes is named as such, not as a long segment" {
+	v=$(printf '%0240d' 0)
+	echo "{\"a\":\"$v\",\"b\":\"$v\",\"c\":\"$v\",\"d\":\"$v\",\"e\":\"$v\"}" >in
+	run -1 --separate-stderr ddbbatch -d out -p '{a, b, c, d, e}' in
+	[ "$stderr" = "ddbbatch: in:1: partition path is 1215 bytes once escaped (up to 'e'), more than the 1024 allowed" ]
+	run -0 jq -r .errorMessage out/_error=partition-failed/*.json
+	assert_output "partition path is 1215 bytes once escaped (up to 'e'), more than the 1024 allowed"
 }

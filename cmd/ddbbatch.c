@@ -253,10 +253,10 @@ inputs(struct batchrun *r, int argc, char **argv, int first, int *status,
 	int i, fd, rc;
 
 	if (first == argc)
-		return batchrun_input(r, 0, "-", e);
+		return batchrun_input(r, 0, "(stdin)", e);
 	for (i = first; i < argc && !batchrun_stopped(r); i++) {
 		if (strcmp(argv[i], "-") == 0) {
-			if (batchrun_input(r, 0, "-", e) < 0)
+			if (batchrun_input(r, 0, "(stdin)", e) < 0)
 				return -1;
 			continue;
 		}

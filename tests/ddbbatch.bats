@@ -619,3 +619,25 @@ start_fifo() {
 	run -0 jq -r .errorMessage out/_error=partition-failed/*.json
 	assert_output "partition path is 1215 bytes once escaped (up to 'e'), more than the 1024 allowed"
 }
+
+@test "error records: the one schema of ddblake(7), as ddbflat writes it; stdin is (stdin)" {
+	printf '%s\n' '{"t":"a"}' '{"x":1}' >in
+	run -1 --separate-stderr bash -c 'ddbbatch -d out -f t --errors bad.json <in'
+	[ "$stderr" = "ddbbatch: (stdin):2: no partition field 't'" ]
+	run -0 jq -c '[.tool, .errorCode, .source, .line, (.rawData | @base64d)]' bad.json
+	assert_output '["ddbbatch","PartitionKeyFailed","(stdin)",2,"{\"x\":1}\n"]'
+	# The same members in the same order as ddbflat's error records...
+	run -1 --separate-stderr bash -c 'echo x | ddbflat --errors flat.json'
+	[ "$(jq -c keys_unsorted bad.json)" = "$(jq -c keys_unsorted flat.json)" ]
+	# ...and as ddblake(7) documents them, each with its JSON type.
+	doc=$(sed -n '/^\.Sh ERROR RECORDS/,/^\.Sh /p' "$TOP/man/ddblake.7" |
+		sed -n 's/^\.It Li //p' | tr -d ' ' | tr ',' '\n' | sort | tr '\n' ' ')
+	[ "$(jq -r 'keys[]' bad.json | tr '\n' ' ')" = "$doc" ]
+	jq -e '(.attemptsMade == 1) and (.arrivalTimestamp | type == "number")
+		and (.attemptEndingTimestamp >= .arrivalTimestamp)
+		and (.line | type == "number") and (.rawData | type == "string")' bad.json
+	# A named file is its name; the record in the error partition is alike.
+	run -1 ddbbatch -d out2 -f t in
+	run -0 jq -c '[.source, .line]' out2/_error=partition-failed/*.json
+	assert_output '["in",2]'
+}

@@ -183,8 +183,9 @@ start_fifo() {
 			__HIVE_DEFAULT_PARTITION__ a%2Fb a%3Db%20c ok |
 			sort | tr '\n' ' ')
 		[ "$got" = "$want" ]
-		# Every file is exactly one level under out/, none hidden.
-		run -1 bash -c "find out -mindepth 1 -path '*/..*' -o -mindepth 3 -print | grep ."
+		# Every file is exactly one level under out/, none hidden (but
+		# the lock).
+		run -1 bash -c "find out -mindepth 1 \\( -name '.*' ! -path out/.ddbbatch.lock -o -path 'out/*/*/*' \\) -print | grep ."
 		[ "$(records out | sort)" = "$(sort in)" ]
 	done
 }
@@ -263,14 +264,21 @@ start_fifo() {
 
 @test "batch names: NAME-time-UUID, sortable, unique" {
 	flat 20 >in
+	t0=$(date -u +%s%3N)
 	run -0 ddbbatch -d out -r 1 -N orders in
+	t1=$(date -u +%s%3N)
 	for f in "${lines[@]}"; do
 		[[ ${f#out/} =~ ^orders-[0-9]{4}(-[0-9]{2}){5}-[0-9]{3}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.json$ ]]
 	done
 	[ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 20 ]
-	# The time is the UTC creation time, to the millisecond.
-	now=$(date -u +%Y-%m-%d-%H)
-	[[ ${lines[0]} == out/orders-$now* ]] || [[ ${lines[0]} == out/orders-* ]]
+	# The time is the UTC creation time, to the millisecond: within the
+	# run (batches opened in one millisecond take the next ones).
+	for f in "${lines[0]}" "${lines[19]}"; do
+		t=${f#out/orders-}
+		ms=$(( $(date -u -d "${t:0:10} ${t:11:2}:${t:14:2}:${t:17:2}" +%s) * 1000 + 10#${t:20:3} ))
+		[ "$ms" -ge "$t0" ]
+		[ "$ms" -le $((t1 + 20)) ]
+	done
 	[ "$(printf '%s\n' "${lines[@]}" | cut -c1-35 | sort -c && echo sorted)" = sorted ]
 }
 

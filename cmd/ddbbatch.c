@@ -301,10 +301,12 @@ main(int argc, char **argv)
 		msg_die(MSG_EX_IO, "signals: %s", strerror(errno));
 	o.wakefd = sfd;
 	r = batchrun_new(&o, &st, &e);
-	if (r == NULL && e.code == MSG_EX_USAGE)
-		msg_usage(synopsis, "%s", e.msg);
-	if (r == NULL)
-		msg_die(e.code, "%s", e.msg);
+	if (r == NULL) {
+		if (e.code == MSG_EX_USAGE)
+			msg_usage(synopsis, "%s", e.msg);
+		msg_err("%s", e.msg);
+		return e.code;
+	}
 	n = batchrun_start(r, &e);
 	if (n > 0)
 		msg_info("%s: finishing %d batch%s left by an earlier run",

@@ -90,7 +90,7 @@ start_fifo() {
 	# Full batches: each one would have overflowed with the next record.
 	n=$(finals out | wc -l)
 	[ "$n" -ge $(( $(wc -c <in) / 4096 )) ]
-	[ "$n" -le $(( $(wc -c <in) / 4096 * 2 )) ]
+	[ "$n" -le $(( $(wc -c <in) * 2 / 4096 )) ]
 }
 
 @test "--max-records: every batch holds N records, the last the rest" {
@@ -142,7 +142,8 @@ start_fifo() {
 		tr '\0' x)"; flat 3 4; } >in
 	run -0 --separate-stderr ddbbatch -d out -s 1K in
 	[[ $stderr == *"warning: in:4: record of $(sed -n 4p in | wc -c) bytes is larger than --max-bytes"* ]]
-	big=$(grep -l '"n":99' $(finals out))
+	mapfile -t files < <(finals out)
+	big=$(grep -l '"n":99' "${files[@]}")
 	[ "$(wc -l <"$big")" -eq 1 ]
 	cmp <(records out | sort) <(sort in)
 }
@@ -176,8 +177,9 @@ start_fifo() {
 	printf '%s\n' '{"t":".."}' '{"t":"a/b"}' '{"t":""}' '{"t":"\u0001x"}' \
 		'{"t":"."}' '{"t":"../../etc"}' '{"t":"ok"}' '{"t":"a=b c"}' >in
 	for mode in "-p {t:.t}" "-f t"; do
+		read -ra args <<<"$mode"
 		rm -rf out
-		run -0 ddbbatch -d out $mode in
+		run -0 ddbbatch -d out "${args[@]}" in
 		got=$(finals out | xargs -n1 dirname | sort | tr '\n' ' ')
 		want=$(printf 'out/t=%s\n' %2E. %2E.%2F..%2Fetc %2E %01x \
 			__HIVE_DEFAULT_PARTITION__ a%2Fb a%3Db%20c ok |
@@ -381,7 +383,7 @@ start_fifo() {
 		done
 		# What is under a final name is whole records, in input order.
 		got=$(records "$MNT/out" | numbers | sort -n)
-		[ -z "$(records "$MNT/out" | grep -vxFf in)" ]
+		run -1 grep -vxFf in <(records "$MNT/out")
 		# Room again: the next run finishes the unfinished batches, and
 		# the result is the input's first records, each once.
 		mount -o remount,size=8m "$MNT"

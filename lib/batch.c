@@ -39,6 +39,7 @@ struct batch {
 	int recovered;
 	int printonly;		/* recovered batch already finished */
 	uint64_t bytes, records, written, deadline;
+	uint64_t size;		/* of the finished file, once handed on */
 	struct buf pend;
 	struct batch *prev, *next;	/* open batches, oldest first */
 	struct batch *qnext;		/* finisher queue */
@@ -434,15 +435,13 @@ finish(struct batcher *b, struct batch *bt, struct err *e)
 		}
 	} else if (gzip_file(b, bt, kfd, &size, e) < 0)
 		goto done;
-	pthread_mutex_lock(&b->mu);
-	b->counts.bytes_out += size;
-	pthread_mutex_unlock(&b->mu);
 	if (print_path(b, bt, e) < 0)
 		goto done;
 	if (unlinkat(kfd, spool, 0) != 0) {
 		io_err(b, e, "unlink", bt->spool);
 		goto done;
 	}
+	bt->size = size;	/* counted with the batch, once handed on */
 	rc = 0;
 done:
 	close(kfd);
@@ -476,6 +475,7 @@ finisher(void *arg)
 		pthread_mutex_lock(&b->mu);
 		if (rc == 0) {
 			b->counts.batches++;
+			b->counts.bytes_out += bt->size;
 			if (bt->recovered)
 				b->counts.recovered++;
 		} else if (!b->failed) {

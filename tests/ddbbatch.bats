@@ -405,8 +405,10 @@ start_fifo() {
 
 @test "stdout on /dev/full: exit 4, and the batch is handed on by the next run" {
 	flat 5 >in
-	run -4 --separate-stderr bash -c 'ddbbatch -d out in >/dev/full'
+	run -4 --separate-stderr bash -c 'ddbbatch -d out --stats st in >/dev/full'
 	[[ $stderr == *"write error: stdout: No space left on device"* ]]
+	# Nothing was handed on, and the counters say so.
+	[ "$(jq -c '[.batches, .bytes_out, .exit]' st)" = '[0,0,4]' ]
 	# The batch is complete on disk, and its path was not lost.
 	run -0 --separate-stderr ddbbatch -d out </dev/null
 	[[ $stderr == *"out: finishing 1 batch left by an earlier run"* ]]

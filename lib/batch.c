@@ -651,9 +651,10 @@ batcher_add(struct batcher *b, const char *key, size_t keylen,
 		if (spool_write(b, bt, rec, len, e) < 0)
 			return -1;
 	} else {
-		if (bt->pend.cap < PEND_MAX && buf_grow(&bt->pend, PEND_MAX) < 0)
-			return msg_seterr(e, MSG_EX_IO, "out of memory");
-		buf_put(&bt->pend, rec, len);
+		/* pend.len + len <= PEND_MAX, its cap: flushed above. */
+		if (buf_add(&bt->pend, rec, len) < 0)
+			return msg_seterr(e, MSG_EX_IO, "%s%s%s: record does not "
+			    "fit the write buffer", b->dir, b->sep, bt->spool);
 	}
 	bt->bytes += len;
 	bt->records++;

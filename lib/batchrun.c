@@ -322,11 +322,14 @@ recovered_tail(void *ctx, const char *spool, const char *data, size_t len,
 {
 	struct batchrun *r = ctx;
 	char path[2 * PATH_MAX];
+	int rc;
 
 	r->src = spool_path(r, spool, path, sizeof path);
 	r->lineno = 0;
-	return route_error(r, "incomplete record at the end of an unfinished "
+	rc = route_error(r, "incomplete record at the end of an unfinished "
 	    "batch (a crash while writing)", data, len, e);
+	r->src = NULL;		/* path goes out of scope */
+	return rc;
 }
 
 /* Named relative to --dir: DIR/spool is the path too long to print. */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE	/* sync_file_range */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +14,7 @@
 #include <zlib.h>
 
 #include "batch.h"
+#include "batchpriv.h"
 #include "buf.h"
 #include "util.h"
 #include "uuid.h"
@@ -23,52 +23,6 @@
 #define QUEUE_MAX 64		/* closed batches waiting for the finisher */
 #define ZCHUNK (256 * 1024)
 #define SYNC_STEP (256 * 1024)	/* start writeback every this many bytes */
-#define LOCK_NAME ".ddbbatch.lock"
-#define SPOOL_SUFFIX ".spool"
-#define TMP_SUFFIX ".gz.tmp"
-/* Every directory under DIR is opened with these: no symbolic links. */
-#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-struct batch {
-	char *key;		/* partition path, "" or "a=1/b=2/" */
-	size_t keylen;
-	uint64_t hash;
-	char *spool;		/* relative to dir: key.BASE.spool */
-	char *final;		/* key BASE[.gz] */
-	int fd;
-	int recovered;
-	int printonly;		/* recovered batch already finished */
-	uint64_t bytes, records, written, deadline;
-	uint64_t size;		/* of the finished file, once handed on */
-	struct buf pend;
-	struct batch *prev, *next;	/* open batches, oldest first */
-	struct batch *qnext;		/* finisher queue */
-};
-
-struct batcher {
-	struct batcher_opts o;
-	char *dir;		/* as given, for printed paths */
-	const char *sep;	/* "/" unless dir ends in one */
-	char name[BATCH_NAME_MAX + 1];
-	long keyroom;		/* batch_key_room of dir */
-	int dirfd, lockfd;
-	int recovering;		/* holding the directory lock exclusively */
-	uint64_t last_ms;	/* time in the newest batch name */
-	struct batch **tab;
-	size_t mask, nopen;
-	struct batch *oldest, *newest;
-	/* finisher thread; everything below is under mu */
-	pthread_t th;
-	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv_job, cv_done;
-	struct batch *qhead, *qtail;
-	size_t qlen;		/* queued or being finished */
-	int quit, failed;
-	struct err ferr;
-	struct batch_counts counts;
-	unsigned char *zin, *zout;	/* finisher only */
-};
 
 int
 batch_name_valid(const char *name)
@@ -161,8 +115,8 @@ unhash(struct batcher *b, struct batch *bt)
 	}
 }
 
-static char *
-cat3(const char *a, size_t an, const char *b, const char *c)
+char *
+batch_cat3(const char *a, size_t an, const char *b, const char *c)
 {
 	size_t bn = strlen(b), cn = strlen(c);
 	char *s = xmalloc(an + bn + cn + 1);
@@ -174,8 +128,8 @@ cat3(const char *a, size_t an, const char *b, const char *c)
 	return s;
 }
 
-static void
-batch_free(struct batch *bt)
+void
+batch_free1(struct batch *bt)
 {
 	if (bt == NULL)
 		return;
@@ -186,8 +140,8 @@ batch_free(struct batch *bt)
 	free(bt);
 }
 
-static int
-io_err(struct batcher *b, struct err *e, const char *what, const char *path)
+int
+batch_io_err(struct batcher *b, struct err *e, const char *what, const char *path)
 {
 	return msg_seterr(e, MSG_EX_IO, "%s%s%s: %s%s%s", b->dir, b->sep, path, what,
 	    *what ? ": " : "", strerror(errno));
@@ -205,7 +159,7 @@ spool_write(struct batcher *b, struct batch *bt, const char *p, size_t n,
 			/* nothing more to do: recovery cuts partial tails */
 		}
 		errno = saved;
-		return io_err(b, e, "write", bt->spool);
+		return batch_io_err(b, e, "write", bt->spool);
 	}
 	/* Start writeback now, so the fsync at close finds little to do. */
 	if (bt->written / SYNC_STEP != (bt->written + n) / SYNC_STEP)
@@ -246,8 +200,8 @@ refuse(struct batcher *b, int fd, const char *seg, const char *key,
  * one segment at a time from DIR's descriptor, never following a symbolic
  * link, creating missing segments when `create`. Returns the descriptor,
  * -1 on an I/O error or BATCH_REFUSED (e filled). */
-static int
-key_dir(struct batcher *b, const char *key, size_t keylen, int create,
+int
+batch_key_dir(struct batcher *b, const char *key, size_t keylen, int create,
     struct err *e)
 {
 	char seg[NAME_MAX + 1];
@@ -255,14 +209,14 @@ key_dir(struct batcher *b, const char *key, size_t keylen, int create,
 	int fd = fcntl(b->dirfd, F_DUPFD_CLOEXEC, 0), next;
 
 	if (fd < 0)
-		return io_err(b, e, "open", "");
+		return batch_io_err(b, e, "open", "");
 	for (; i < keylen; i = j + 1) {
 		for (j = i; j < keylen && key[j] != '/'; j++)
 			;
 		if (j - i > NAME_MAX) {
 			close(fd);
 			errno = ENAMETOOLONG;
-			return io_err(b, e, "open", key);
+			return batch_io_err(b, e, "open", key);
 		}
 		memcpy(seg, key + i, j - i);
 		seg[j - i] = '\0';
@@ -314,12 +268,12 @@ print_path(struct batcher *b, const struct batch *bt, struct err *e)
 	return 0;
 }
 
-static char *
-tmp_name(const struct batch *bt)
+char *
+batch_tmp_name(const struct batch *bt)
 {
 	size_t n = strlen(bt->spool) - strlen(SPOOL_SUFFIX);
 
-	return cat3(bt->spool, n, TMP_SUFFIX, "");
+	return batch_cat3(bt->spool, n, TMP_SUFFIX, "");
 }
 
 static int
@@ -342,7 +296,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 			continue;
 		if (n < 0) {
 			deflateEnd(&z);
-			return io_err(b, e, "read", bt->spool);
+			return batch_io_err(b, e, "read", bt->spool);
 		}
 		off += n;
 		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
@@ -359,7 +313,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 			if (util_write_all(out, (char *)b->zout,
 			    ZCHUNK - z.avail_out) < 0) {
 				deflateEnd(&z);
-				return io_err(b, e, "write", tmp);
+				return batch_io_err(b, e, "write", tmp);
 			}
 			*size += ZCHUNK - z.avail_out;
 		} while (z.avail_out == 0);
@@ -374,25 +328,25 @@ static int
 gzip_file(struct batcher *b, struct batch *bt, int kfd, uint64_t *size,
     struct err *e)
 {
-	char *tmp = tmp_name(bt);
+	char *tmp = batch_tmp_name(bt);
 	const char *base = tmp + bt->keylen;
 	int out, rc = -1;
 
 	out = openat(kfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0644);
 	if (out < 0) {
-		io_err(b, e, "create", tmp);
+		batch_io_err(b, e, "create", tmp);
 		free(tmp);
 		return -1;
 	}
 	if (gzip_to(b, bt, out, size, e, tmp) < 0 ||
-	    (fsync(out) != 0 && io_err(b, e, "fsync", tmp))) {
+	    (fsync(out) != 0 && batch_io_err(b, e, "fsync", tmp))) {
 		close(out);
 		goto done;
 	}
-	if ((close(out) != 0 && io_err(b, e, "close", tmp)) ||
+	if ((close(out) != 0 && batch_io_err(b, e, "close", tmp)) ||
 	    (renameat(kfd, base, kfd, bt->final + bt->keylen) != 0 &&
-	    io_err(b, e, "rename", tmp)))
+	    batch_io_err(b, e, "rename", tmp)))
 		goto done;
 	rc = 0;
 done:
@@ -410,7 +364,7 @@ finish(struct batcher *b, struct batch *bt, struct err *e)
 {
 	const char *spool = bt->spool + bt->keylen;
 	uint64_t size = bt->written;
-	int kfd = key_dir(b, bt->key, bt->keylen, 0, e), rc = -1;
+	int kfd = batch_key_dir(b, bt->key, bt->keylen, 0, e), rc = -1;
 
 	if (kfd < 0)
 		return -1;
@@ -423,14 +377,14 @@ finish(struct batcher *b, struct batch *bt, struct err *e)
 	}
 	if (b->o.gzip_level < 0) {
 		if (fsync(bt->fd) != 0) {
-			io_err(b, e, "fsync", bt->spool);
+			batch_io_err(b, e, "fsync", bt->spool);
 			goto done;
 		}
 		/* A second name, not a rename: the spool goes only after the
 		 * path is printed, so a crash in between is re-printed by the
 		 * next run instead of leaving a batch nobody hands on. */
 		if (linkat(kfd, spool, kfd, bt->final + bt->keylen, 0) != 0) {
-			io_err(b, e, "link", bt->spool);
+			batch_io_err(b, e, "link", bt->spool);
 			goto done;
 		}
 	} else if (gzip_file(b, bt, kfd, &size, e) < 0)
@@ -438,7 +392,7 @@ finish(struct batcher *b, struct batch *bt, struct err *e)
 	if (print_path(b, bt, e) < 0)
 		goto done;
 	if (unlinkat(kfd, spool, 0) != 0) {
-		io_err(b, e, "unlink", bt->spool);
+		batch_io_err(b, e, "unlink", bt->spool);
 		goto done;
 	}
 	bt->size = size;	/* counted with the batch, once handed on */
@@ -485,15 +439,15 @@ finisher(void *arg)
 		b->qlen--;
 		pthread_cond_broadcast(&b->cv_done);
 		pthread_mutex_unlock(&b->mu);
-		batch_free(bt);
+		batch_free1(bt);
 		pthread_mutex_lock(&b->mu);
 	}
 	pthread_mutex_unlock(&b->mu);
 	return NULL;
 }
 
-static int
-enqueue(struct batcher *b, struct batch *bt, struct err *e)
+int
+batch_enqueue(struct batcher *b, struct batch *bt, struct err *e)
 {
 	pthread_mutex_lock(&b->mu);
 	while (b->qlen >= QUEUE_MAX && !b->failed)
@@ -504,7 +458,7 @@ enqueue(struct batcher *b, struct batch *bt, struct err *e)
 		pthread_mutex_unlock(&b->mu);
 		if (bt->fd >= 0)
 			close(bt->fd);
-		batch_free(bt);
+		batch_free1(bt);
 		return -1;
 	}
 	bt->qnext = NULL;
@@ -546,10 +500,10 @@ close_batch(struct batcher *b, struct batch *bt, struct err *e)
 	buf_free(&bt->pend);
 	if (rc < 0) {
 		close(bt->fd);	/* the spool stays for the next run */
-		batch_free(bt);
+		batch_free1(bt);
 		return -1;
 	}
-	return enqueue(b, bt, e);
+	return batch_enqueue(b, bt, e);
 }
 
 /* Opens a new batch for `key`; NULL with *rc -1 or BATCH_REFUSED and e
@@ -572,7 +526,7 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 		    (long)keylen, BATCH_PATH_MAX, strlen(b->dir), keylen);
 		return NULL;
 	}
-	kfd = key_dir(b, key, keylen, 1, e);
+	kfd = batch_key_dir(b, key, keylen, 1, e);
 	*rc = kfd < 0 ? kfd : -1;
 	if (kfd < 0)
 		return NULL;
@@ -588,13 +542,13 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 		return NULL;
 	}
 	bt = xcalloc(1, sizeof *bt);
-	bt->key = cat3(key, keylen, "", "");
+	bt->key = batch_cat3(key, keylen, "", "");
 	bt->keylen = keylen;
 	bt->hash = h;
-	dot = cat3(".", 1, base, SPOOL_SUFFIX);
-	bt->spool = cat3(key, keylen, dot, "");
+	dot = batch_cat3(".", 1, base, SPOOL_SUFFIX);
+	bt->spool = batch_cat3(key, keylen, dot, "");
 	free(dot);
-	bt->final = cat3(key, keylen, base, b->o.gzip_level >= 0 ? ".gz" : "");
+	bt->final = batch_cat3(key, keylen, base, b->o.gzip_level >= 0 ? ".gz" : "");
 	buf_init(&bt->pend, PEND_MAX);
 	/* Shared directory lock around create+lock, so a recovering process
 	 * (exclusive) never sees our new spool unlocked. */
@@ -608,8 +562,8 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 		flock(b->lockfd, LOCK_UN);
 	close(kfd);
 	if (bt->fd < 0) {
-		io_err(b, e, "create", bt->spool);
-		batch_free(bt);
+		batch_io_err(b, e, "create", bt->spool);
+		batch_free1(bt);
 		return NULL;
 	}
 	bt->deadline = util_now_ms() + b->o.max_age_ms;
@@ -737,7 +691,7 @@ batcher_drain(struct batcher *b, struct err *e)
 	return batcher_check(b, e);
 }
 
-/* ---- set-up, recovery, tear-down ---- */
+/* ---- set-up and tear-down (recovery: batchrecover.c) ---- */
 
 static int
 mkdir_p(const char *dir)
@@ -798,7 +752,7 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 			refuse(b, b->dirfd, LOCK_NAME, LOCK_NAME,
 			    strlen(LOCK_NAME), e);
 		else
-			io_err(b, e, "", LOCK_NAME);
+			batch_io_err(b, e, "", LOCK_NAME);
 		goto fail;
 	}
 	if (o->gzip_level >= 0) {
@@ -814,276 +768,6 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 fail:
 	batcher_free(b);
 	return NULL;
-}
-
-struct found {
-	char **v;
-	size_t n, cap;
-};
-
-static int
-ends_with(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-
-	return n >= m && memcmp(s + n - m, suf, m) == 0;
-}
-
-static void
-walk(int dfd, const char *rel, struct found *f, int depth)
-{
-	DIR *d;
-	struct dirent *de;
-	int fd;
-
-	if (depth > 32)
-		return;
-	fd = openat(dfd, *rel ? rel : ".",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-		char *path;
-
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		path = cat3(rel, strlen(rel), de->d_name, "");
-		if (de->d_name[0] == '.') {
-			if (ends_with(de->d_name, ".json" SPOOL_SUFFIX) &&
-			    fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(st.st_mode)) {
-				if (f->n == f->cap) {
-					f->cap = f->cap ? 2 * f->cap : 16;
-					f->v = xrealloc(f->v,
-					    f->cap * sizeof *f->v);
-				}
-				f->v[f->n++] = path;
-				continue;
-			}
-		} else if (fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			char *sub = cat3(path, strlen(path), "/", "");
-
-			walk(dfd, sub, f, depth + 1);
-			free(sub);
-		}
-		free(path);
-	}
-	closedir(d);
-}
-
-static const char *
-base_of(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s != NULL ? s + 1 : p;
-}
-
-static int
-by_time(const void *x, const void *y)
-{
-	const char *a = *(const char *const *)x, *c = *(const char *const *)y;
-	int r = strcmp(base_of(a), base_of(c));
-
-	return r != 0 ? r : strcmp(a, c);
-}
-
-/* Length of the spool without its incomplete last line. */
-static int
-whole_lines(int fd, uint64_t size, uint64_t *keep)
-{
-	char chunk[4096];
-	uint64_t end = size;
-
-	while (end > 0) {
-		size_t n = end > sizeof chunk ? sizeof chunk : (size_t)end;
-		ssize_t r = pread(fd, chunk, n, (off_t)(end - n));
-
-		if (r != (ssize_t)n)
-			return -1;
-		while (n > 0 && chunk[n - 1] != '\n')
-			n--, end--;
-		if (n > 0)
-			break;
-	}
-	*keep = end;
-	return 0;
-}
-
-/* The batch for recovered spool `rel` (open as fd in directory kfd): an
- * existing final name means it was finished before the crash and maybe
- * not printed (printonly); else it becomes BASE.json[.gz] by this run's
- * --gzip. */
-static struct batch *
-recovered(struct batcher *b, int kfd, const char *rel, int fd)
-{
-	const char *base = base_of(rel);
-	size_t keylen = (size_t)(base - rel);
-	size_t blen = strlen(base) - 1 - strlen(SPOOL_SUFFIX);	/* BASE.json */
-	struct batch *bt = xcalloc(1, sizeof *bt);
-	struct stat st;
-	char *fin, *fin_gz;
-	int have, have_gz;
-
-	bt->fd = fd;
-	bt->recovered = 1;
-	bt->key = cat3(rel, keylen, "", "");
-	bt->keylen = keylen;
-	bt->spool = xstrdup(rel);
-	fin = xmalloc(keylen + blen + 1);
-	memcpy(fin, rel, keylen);
-	memcpy(fin + keylen, base + 1, blen);
-	fin[keylen + blen] = '\0';
-	fin_gz = cat3(fin, strlen(fin), ".gz", "");
-	have = fstatat(kfd, fin + keylen, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	have_gz = fstatat(kfd, fin_gz + keylen, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	bt->printonly = have || have_gz;
-	if (have_gz || (!have && b->o.gzip_level >= 0)) {
-		bt->final = fin_gz;
-		free(fin);
-	} else {
-		bt->final = fin;
-		free(fin_gz);
-	}
-	return bt;
-}
-
-/* Cuts an incomplete last record (a crash mid-write) off the spool and
- * hands its bytes to tail; *keep is the length of the whole records. */
-static int
-cut_tail(struct batcher *b, struct batch *bt, uint64_t size, uint64_t *keep,
-    batch_tail_fn tail, void *ctx, struct err *e)
-{
-	size_t n;
-	char *t;
-
-	if (whole_lines(bt->fd, size, keep) < 0)
-		return io_err(b, e, "read", bt->spool);
-	if (*keep == size)
-		return 0;
-	n = (size_t)(size - *keep);
-	t = xmalloc(n);
-	if (pread(bt->fd, t, n, (off_t)*keep) != (ssize_t)n) {
-		free(t);
-		return io_err(b, e, "read", bt->spool);
-	}
-	if (tail != NULL && tail(ctx, bt->spool, t, n, e) < 0) {
-		free(t);
-		return -1;
-	}
-	free(t);
-	if (batcher_flush(b, e) < 0)
-		return -1;
-	if (ftruncate(bt->fd, (off_t)*keep) != 0)
-		return io_err(b, e, "truncate", bt->spool);
-	return 0;
-}
-
-/* Queues spool `rel` for finishing unless a live writer holds it; returns
- * 1 if queued, 0 if not, -1 on an error. */
-static int
-recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
-    batch_skip_fn skip, void *ctx, struct err *e)
-{
-	struct stat st, st2;
-	const char *base = base_of(rel);
-	struct batch *bt;
-	struct err scratch;
-	uint64_t keep = 0;
-	char *tmp;
-	int kfd, fd;
-
-	kfd = key_dir(b, rel, (size_t)(base - rel), 0, &scratch);
-	if (kfd < 0)
-		return 0;	/* moved, or no longer a plain directory */
-	fd = openat(kfd, base, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
-	    fstat(fd, &st) != 0 ||
-	    fstatat(kfd, base, &st2, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    st.st_ino != st2.st_ino || st.st_dev != st2.st_dev) {
-		/* finished by its owner meanwhile, a live writer owns it,
-		 * or it moved */
-		if (fd >= 0)
-			close(fd);
-		close(kfd);
-		return 0;
-	}
-	bt = recovered(b, kfd, rel, fd);
-	if (strlen(b->dir) + strlen(b->sep) + strlen(bt->final) >
-	    BATCH_PATH_MAX) {
-		/* Left by a run whose --dir was shorter: handing it on from
-		 * here would print a path nobody can open. */
-		char why[256];
-
-		snprintf(why, sizeof why, "unfinished batch left as it is: "
-		    "under this --dir its path would be %zu bytes, more than "
-		    "the %d a path may have; a shorter --dir for the same "
-		    "directory finishes it",
-		    strlen(b->dir) + strlen(b->sep) + strlen(bt->final),
-		    BATCH_PATH_MAX);
-		if (skip != NULL)
-			skip(ctx, rel, why);
-		close(kfd);
-		close(fd);
-		batch_free(bt);
-		return 0;
-	}
-	if (bt->printonly) {
-		close(kfd);
-		return enqueue(b, bt, e) < 0 ? -1 : 1;
-	}
-	if (cut_tail(b, bt, (uint64_t)st.st_size, &keep, tail, ctx, e) < 0) {
-		close(kfd);
-		close(fd);
-		batch_free(bt);
-		return -1;
-	}
-	tmp = tmp_name(bt);
-	unlinkat(kfd, tmp + bt->keylen, 0);	/* a half-compressed copy */
-	free(tmp);
-	if (keep == 0) {
-		unlinkat(kfd, base, 0);
-		close(kfd);
-		close(fd);
-		batch_free(bt);
-		return 0;
-	}
-	close(kfd);
-	bt->written = bt->bytes = keep;
-	return enqueue(b, bt, e) < 0 ? -1 : 1;
-}
-
-int
-batcher_recover(struct batcher *b, batch_tail_fn tail, batch_skip_fn skip,
-    void *ctx, struct err *e)
-{
-	struct found f = { NULL, 0, 0 };
-	size_t i;
-	int rc = 0;
-
-	if (flock(b->lockfd, LOCK_EX) != 0)
-		return io_err(b, e, "lock", LOCK_NAME);
-	b->recovering = 1;
-	walk(b->dirfd, "", &f, 0);
-	if (f.n > 1)
-		qsort(f.v, f.n, sizeof *f.v, by_time);
-	for (i = 0; i < f.n; i++) {
-		int r = rc < 0 ? 0 : recover_one(b, f.v[i], tail, skip,
-		    ctx, e);
-
-		rc = r < 0 ? -1 : rc + r;
-		free(f.v[i]);
-	}
-	free(f.v);
-	b->recovering = 0;
-	flock(b->lockfd, LOCK_UN);
-	return rc;
 }
 
 void
@@ -1103,7 +787,7 @@ batcher_free(struct batcher *b)
 	for (bt = b->oldest; bt != NULL; bt = next) {
 		next = bt->next;
 		close(bt->fd);	/* its spool waits for the next run */
-		batch_free(bt);
+		batch_free1(bt);
 	}
 	if (b->dirfd >= 0)
 		close(b->dirfd);

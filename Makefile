@@ -33,6 +33,15 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 HELP_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPERS  := $(HELP_SRC:tests/helpers/%.c=$(B)/helpers/%)
 MANS     := $(sort $(wildcard man/*.[1-9]))
+# Shell for `make lint`: POSIX sh scripts, bash helpers, bats files.
+SH_SCRIPTS := $(sort $(wildcard scripts/*.sh)) tests/run.sh tests/lib/run1.sh .ci/run
+SH_BASH    := $(sort $(wildcard tests/lib/*.bash))
+SH_BATS    := $(sort $(wildcard tests/*.bats tests/slow/*.bats))
+# In bats files these are not faults: each @test runs in a subshell of its
+# own (SC2030/SC2031), `run` sets $stderr and $stderr_lines (SC2154), a
+# failing cd fails the test under bats' errexit (SC2164), and single-quoted
+# programs for bash -c, jq and awk are meant to stay unexpanded (SC2016).
+SH_BATS_EXCLUDE := SC2030,SC2031,SC2154,SC2164,SC2016
 ARCHIVE  := $(B)/libddblake.a
 
 SAN_ASAN  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -95,12 +104,15 @@ uninstall: ## remove what install put there
 bench: setup all $(HELPERS) ## throughput against baselines measured in the same run
 	DDBLAKE_BIN=$(CURDIR)/$(B) scripts/bench.sh
 
-lint: ## man pages (groff -ww, mandoc -Tlint) and cppcheck
+lint: ## man pages (groff -ww, mandoc -Tlint), cppcheck, shellcheck on every script
 	@for m in $(MANS); do \
 		groff -mdoc -ww -z $$m || exit 1; \
 		mandoc -Tlint -Wwarning $$m || exit 1; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 -Ilib --suppress=missingIncludeSystem lib cmd
+	shellcheck $(SH_SCRIPTS)
+	shellcheck -s bash $(SH_BASH)
+	shellcheck -s bash -e $(SH_BATS_EXCLUDE) $(SH_BATS)
 
 asan: ## build with ASan+UBSan into build-asan and run the whole suite
 	$(MAKE) B=build-asan CFLAGS="-std=c11 -O1 -g $(SAN_ASAN)" \

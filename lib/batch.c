@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE	/* sync_file_range */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +14,7 @@
 #include <zlib.h>
 
 #include "batch.h"
+#include "batchpriv.h"
 #include "buf.h"
 #include "util.h"
 #include "uuid.h"
@@ -23,48 +23,6 @@
 #define QUEUE_MAX 64		/* closed batches waiting for the finisher */
 #define ZCHUNK (256 * 1024)
 #define SYNC_STEP (256 * 1024)	/* start writeback every this many bytes */
-#define LOCK_NAME ".ddbbatch.lock"
-#define SPOOL_SUFFIX ".spool"
-#define TMP_SUFFIX ".gz.tmp"
-
-struct batch {
-	char *key;		/* partition path, "" or "a=1/b=2/" */
-	size_t keylen;
-	uint64_t hash;
-	char *spool;		/* relative to dir: key.BASE.spool */
-	char *final;		/* key BASE[.gz] */
-	int fd;
-	int recovered;
-	int printonly;		/* recovered batch already finished */
-	uint64_t bytes, records, written, deadline;
-	struct buf pend;
-	struct batch *prev, *next;	/* open batches, oldest first */
-	struct batch *qnext;		/* finisher queue */
-};
-
-struct batcher {
-	struct batcher_opts o;
-	char *dir;		/* as given, for printed paths */
-	const char *sep;	/* "/" unless dir ends in one */
-	char name[BATCH_NAME_MAX + 1];
-	int dirfd, lockfd;
-	int recovering;		/* holding the directory lock exclusively */
-	uint64_t last_ms;	/* time in the newest batch name */
-	struct batch **tab;
-	size_t mask, nopen;
-	struct batch *oldest, *newest;
-	/* finisher thread; everything below is under mu */
-	pthread_t th;
-	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv_job, cv_done;
-	struct batch *qhead, *qtail;
-	size_t qlen;		/* queued or being finished */
-	int quit, failed;
-	struct err ferr;
-	struct batch_counts counts;
-	unsigned char *zin, *zout;	/* finisher only */
-};
 
 int
 batch_name_valid(const char *name)
@@ -99,6 +57,21 @@ batch_name(char *out, size_t n, const char *name, uint64_t wall_ms,
 	    tm.tm_min, tm.tm_sec, (unsigned)(wall_ms % 1000), uuid,
 	    gz ? ".gz" : "");
 	return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+long
+batch_key_room(const char *dir, const char *name, int gz)
+{
+	char base[BATCH_NAME_MAX + 80];
+	size_t n = strlen(dir);
+	int blen = batch_name(base, sizeof base, name, 0,
+	    "00000000-0000-4000-8000-000000000000", gz);
+
+	if (n > BATCH_PATH_MAX || blen < 0)
+		return -1;
+	if (n > 0 && dir[n - 1] != '/')
+		n++;
+	return (long)BATCH_PATH_MAX - (long)n - blen;
 }
 
 static uint64_t
@@ -142,8 +115,8 @@ unhash(struct batcher *b, struct batch *bt)
 	}
 }
 
-static char *
-cat3(const char *a, size_t an, const char *b, const char *c)
+char *
+batch_cat3(const char *a, size_t an, const char *b, const char *c)
 {
 	size_t bn = strlen(b), cn = strlen(c);
 	char *s = xmalloc(an + bn + cn + 1);
@@ -155,8 +128,8 @@ cat3(const char *a, size_t an, const char *b, const char *c)
 	return s;
 }
 
-static void
-batch_free(struct batch *bt)
+void
+batch_free1(struct batch *bt)
 {
 	if (bt == NULL)
 		return;
@@ -167,8 +140,8 @@ batch_free(struct batch *bt)
 	free(bt);
 }
 
-static int
-io_err(struct batcher *b, struct err *e, const char *what, const char *path)
+int
+batch_io_err(struct batcher *b, struct err *e, const char *what, const char *path)
 {
 	return msg_seterr(e, MSG_EX_IO, "%s%s%s: %s%s%s", b->dir, b->sep, path, what,
 	    *what ? ": " : "", strerror(errno));
@@ -186,7 +159,7 @@ spool_write(struct batcher *b, struct batch *bt, const char *p, size_t n,
 			/* nothing more to do: recovery cuts partial tails */
 		}
 		errno = saved;
-		return io_err(b, e, "write", bt->spool);
+		return batch_io_err(b, e, "write", bt->spool);
 	}
 	/* Start writeback now, so the fsync at close finds little to do. */
 	if (bt->written / SYNC_STEP != (bt->written + n) / SYNC_STEP)
@@ -206,23 +179,70 @@ flush_pend(struct batcher *b, struct batch *bt, struct err *e)
 	return rc;
 }
 
+/* A segment of the spool that is a symbolic link or not a directory is
+ * refused, never followed: errno ENOTDIR or ELOOP from an O_NOFOLLOW open
+ * says which after one lstat. */
 static int
-mkdirs(struct batcher *b, const char *key, size_t keylen, struct err *e)
+refuse(struct batcher *b, int fd, const char *seg, const char *key,
+    size_t upto, struct err *e)
 {
-	char path[PATH_MAX];
-	size_t i;
+	struct stat st;
+	int link = fstatat(fd, seg, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode);
 
-	if (keylen >= sizeof path)
-		return msg_seterr(e, MSG_EX_IO, "%s: partition path too long", key);
-	for (i = 0; i < keylen; i++) {
-		if (key[i] != '/')
-			continue;
-		memcpy(path, key, i);
-		path[i] = '\0';
-		if (mkdirat(b->dirfd, path, 0755) != 0 && errno != EEXIST)
-			return io_err(b, e, "mkdir", path);
+	msg_seterr(e, MSG_EX_IO, "%s%s%.*s: %s in the spool; refusing to "
+	    "write through it", b->dir, b->sep, (int)upto, key,
+	    link ? "a symbolic link" : "not a directory");
+	return BATCH_REFUSED;
+}
+
+/* Opens the directory of partition `key` ("a=1/b=2/", "" for DIR itself)
+ * one segment at a time from DIR's descriptor, never following a symbolic
+ * link, creating missing segments when `create`. Returns the descriptor,
+ * -1 on an I/O error or BATCH_REFUSED (e filled). */
+int
+batch_key_dir(struct batcher *b, const char *key, size_t keylen, int create,
+    struct err *e)
+{
+	char seg[NAME_MAX + 1];
+	size_t i = 0, j;
+	int fd = fcntl(b->dirfd, F_DUPFD_CLOEXEC, 0), next;
+
+	if (fd < 0)
+		return batch_io_err(b, e, "open", "");
+	for (; i < keylen; i = j + 1) {
+		for (j = i; j < keylen && key[j] != '/'; j++)
+			;
+		if (j - i > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return batch_io_err(b, e, "open", key);
+		}
+		memcpy(seg, key + i, j - i);
+		seg[j - i] = '\0';
+		next = openat(fd, seg, DIR_FLAGS);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, seg, 0755) != 0 && errno != EEXIST) {
+				close(fd);
+				return msg_seterr(e, MSG_EX_IO, "%s%s%.*s: mkdir: "
+				    "%s", b->dir, b->sep, (int)j, key,
+				    strerror(errno));
+			}
+			next = openat(fd, seg, DIR_FLAGS);
+		}
+		if (next < 0) {
+			int rc = errno == ENOTDIR || errno == ELOOP ?
+			    refuse(b, fd, seg, key, j, e) :
+			    msg_seterr(e, MSG_EX_IO, "%s%s%.*s: %s", b->dir,
+			    b->sep, (int)j, key, strerror(errno));
+
+			close(fd);
+			return rc;
+		}
+		close(fd);
+		fd = next;
 	}
-	return 0;
+	return fd;
 }
 
 /* ---- the finisher thread ---- */
@@ -248,12 +268,12 @@ print_path(struct batcher *b, const struct batch *bt, struct err *e)
 	return 0;
 }
 
-static char *
-tmp_name(const struct batch *bt)
+char *
+batch_tmp_name(const struct batch *bt)
 {
 	size_t n = strlen(bt->spool) - strlen(SPOOL_SUFFIX);
 
-	return cat3(bt->spool, n, TMP_SUFFIX, "");
+	return batch_cat3(bt->spool, n, TMP_SUFFIX, "");
 }
 
 static int
@@ -276,7 +296,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 			continue;
 		if (n < 0) {
 			deflateEnd(&z);
-			return io_err(b, e, "read", bt->spool);
+			return batch_io_err(b, e, "read", bt->spool);
 		}
 		off += n;
 		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
@@ -293,7 +313,7 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 			if (util_write_all(out, (char *)b->zout,
 			    ZCHUNK - z.avail_out) < 0) {
 				deflateEnd(&z);
-				return io_err(b, e, "write", tmp);
+				return batch_io_err(b, e, "write", tmp);
 			}
 			*size += ZCHUNK - z.avail_out;
 		} while (z.avail_out == 0);
@@ -302,60 +322,84 @@ gzip_to(struct batcher *b, struct batch *bt, int out, uint64_t *size,
 	return 0;
 }
 
+/* Compresses the spool into a hidden .gz.tmp beside it, fsyncs it and
+ * renames it to the final name. */
+static int
+gzip_file(struct batcher *b, struct batch *bt, int kfd, uint64_t *size,
+    struct err *e)
+{
+	char *tmp = batch_tmp_name(bt);
+	const char *base = tmp + bt->keylen;
+	int out, rc = -1;
+
+	out = openat(kfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (out < 0) {
+		batch_io_err(b, e, "create", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (gzip_to(b, bt, out, size, e, tmp) < 0 ||
+	    (fsync(out) != 0 && batch_io_err(b, e, "fsync", tmp))) {
+		close(out);
+		goto done;
+	}
+	if ((close(out) != 0 && batch_io_err(b, e, "close", tmp)) ||
+	    (renameat(kfd, base, kfd, bt->final + bt->keylen) != 0 &&
+	    batch_io_err(b, e, "rename", tmp)))
+		goto done;
+	rc = 0;
+done:
+	if (rc < 0)
+		unlinkat(kfd, base, 0);
+	free(tmp);
+	return rc;
+}
+
+/* Make the batch durable under its final name, print it, drop the spool.
+ * Names are taken relative to the partition's directory, opened afresh
+ * without following links, so a link planted since is refused too. */
 static int
 finish(struct batcher *b, struct batch *bt, struct err *e)
 {
+	const char *spool = bt->spool + bt->keylen;
 	uint64_t size = bt->written;
-	char *tmp;
-	int out;
+	int kfd = batch_key_dir(b, bt->key, bt->keylen, 0, e), rc = -1;
 
+	if (kfd < 0)
+		return -1;
 	if (bt->printonly) {
-		if (print_path(b, bt, e) < 0)
-			return -1;
-		unlinkat(b->dirfd, bt->spool, 0);
-		return 0;
+		rc = print_path(b, bt, e);
+		if (rc == 0)
+			unlinkat(kfd, spool, 0);
+		close(kfd);
+		return rc;
 	}
 	if (b->o.gzip_level < 0) {
-		if (fsync(bt->fd) != 0)
-			return io_err(b, e, "fsync", bt->spool);
+		if (fsync(bt->fd) != 0) {
+			batch_io_err(b, e, "fsync", bt->spool);
+			goto done;
+		}
 		/* A second name, not a rename: the spool goes only after the
 		 * path is printed, so a crash in between is re-printed by the
 		 * next run instead of leaving a batch nobody hands on. */
-		if (linkat(b->dirfd, bt->spool, b->dirfd, bt->final, 0) != 0)
-			return io_err(b, e, "link", bt->spool);
-	} else {
-		tmp = tmp_name(bt);
-		out = openat(b->dirfd, tmp,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (out < 0) {
-			io_err(b, e, "create", tmp);
-			free(tmp);
-			return -1;
+		if (linkat(kfd, spool, kfd, bt->final + bt->keylen, 0) != 0) {
+			batch_io_err(b, e, "link", bt->spool);
+			goto done;
 		}
-		if (gzip_to(b, bt, out, &size, e, tmp) < 0 ||
-		    (fsync(out) != 0 && io_err(b, e, "fsync", tmp))) {
-			close(out);
-			unlinkat(b->dirfd, tmp, 0);
-			free(tmp);
-			return -1;
-		}
-		if ((close(out) != 0 && io_err(b, e, "close", tmp)) ||
-		    (renameat(b->dirfd, tmp, b->dirfd, bt->final) != 0 &&
-		    io_err(b, e, "rename", tmp))) {
-			unlinkat(b->dirfd, tmp, 0);
-			free(tmp);
-			return -1;
-		}
-		free(tmp);
-	}
-	pthread_mutex_lock(&b->mu);
-	b->counts.bytes_out += size;
-	pthread_mutex_unlock(&b->mu);
+	} else if (gzip_file(b, bt, kfd, &size, e) < 0)
+		goto done;
 	if (print_path(b, bt, e) < 0)
-		return -1;
-	if (unlinkat(b->dirfd, bt->spool, 0) != 0)
-		return io_err(b, e, "unlink", bt->spool);
-	return 0;
+		goto done;
+	if (unlinkat(kfd, spool, 0) != 0) {
+		batch_io_err(b, e, "unlink", bt->spool);
+		goto done;
+	}
+	bt->size = size;	/* counted with the batch, once handed on */
+	rc = 0;
+done:
+	close(kfd);
+	return rc;
 }
 
 static void *
@@ -385,6 +429,7 @@ finisher(void *arg)
 		pthread_mutex_lock(&b->mu);
 		if (rc == 0) {
 			b->counts.batches++;
+			b->counts.bytes_out += bt->size;
 			if (bt->recovered)
 				b->counts.recovered++;
 		} else if (!b->failed) {
@@ -394,15 +439,15 @@ finisher(void *arg)
 		b->qlen--;
 		pthread_cond_broadcast(&b->cv_done);
 		pthread_mutex_unlock(&b->mu);
-		batch_free(bt);
+		batch_free1(bt);
 		pthread_mutex_lock(&b->mu);
 	}
 	pthread_mutex_unlock(&b->mu);
 	return NULL;
 }
 
-static int
-enqueue(struct batcher *b, struct batch *bt, struct err *e)
+int
+batch_enqueue(struct batcher *b, struct batch *bt, struct err *e)
 {
 	pthread_mutex_lock(&b->mu);
 	while (b->qlen >= QUEUE_MAX && !b->failed)
@@ -413,7 +458,7 @@ enqueue(struct batcher *b, struct batch *bt, struct err *e)
 		pthread_mutex_unlock(&b->mu);
 		if (bt->fd >= 0)
 			close(bt->fd);
-		batch_free(bt);
+		batch_free1(bt);
 		return -1;
 	}
 	bt->qnext = NULL;
@@ -455,21 +500,35 @@ close_batch(struct batcher *b, struct batch *bt, struct err *e)
 	buf_free(&bt->pend);
 	if (rc < 0) {
 		close(bt->fd);	/* the spool stays for the next run */
-		batch_free(bt);
+		batch_free1(bt);
 		return -1;
 	}
-	return enqueue(b, bt, e);
+	return batch_enqueue(b, bt, e);
 }
 
+/* Opens a new batch for `key`; NULL with *rc -1 or BATCH_REFUSED and e
+ * filled when it cannot. */
 static struct batch *
 open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
-    struct err *e)
+    int *rc, struct err *e)
 {
 	char base[BATCH_NAME_MAX + 80], uuid[UUID_STRLEN + 1], *dot;
 	struct batch *bt;
 	uint64_t now;
+	int kfd;
 
-	if (mkdirs(b, key, keylen, e) < 0)
+	if ((long)keylen > b->keyroom) {
+		/* Its path could not be printed, or opened by the reader. */
+		*rc = BATCH_REFUSED;
+		msg_seterr(e, MSG_EX_IO, "batch path would be %ld bytes, more "
+		    "than the %d a path may have (--dir is %zu bytes, the "
+		    "partition %zu)", BATCH_PATH_MAX - b->keyroom +
+		    (long)keylen, BATCH_PATH_MAX, strlen(b->dir), keylen);
+		return NULL;
+	}
+	kfd = batch_key_dir(b, key, keylen, 1, e);
+	*rc = kfd < 0 ? kfd : -1;
+	if (kfd < 0)
 		return NULL;
 	/* Names sort in creation order: two batches opened in the same
 	 * millisecond get consecutive milliseconds. */
@@ -478,31 +537,33 @@ open_batch(struct batcher *b, const char *key, size_t keylen, uint64_t h,
 	uuid_v4(uuid);
 	if (batch_name(base, sizeof base, b->name, b->last_ms, uuid,
 	    0) < 0) {
+		close(kfd);
 		msg_seterr(e, MSG_EX_IO, "cannot format a batch name");
 		return NULL;
 	}
 	bt = xcalloc(1, sizeof *bt);
-	bt->key = cat3(key, keylen, "", "");
+	bt->key = batch_cat3(key, keylen, "", "");
 	bt->keylen = keylen;
 	bt->hash = h;
-	dot = cat3(".", 1, base, SPOOL_SUFFIX);
-	bt->spool = cat3(key, keylen, dot, "");
+	dot = batch_cat3(".", 1, base, SPOOL_SUFFIX);
+	bt->spool = batch_cat3(key, keylen, dot, "");
 	free(dot);
-	bt->final = cat3(key, keylen, base, b->o.gzip_level >= 0 ? ".gz" : "");
+	bt->final = batch_cat3(key, keylen, base, b->o.gzip_level >= 0 ? ".gz" : "");
 	buf_init(&bt->pend, PEND_MAX);
 	/* Shared directory lock around create+lock, so a recovering process
 	 * (exclusive) never sees our new spool unlocked. */
 	if (!b->recovering)
 		flock(b->lockfd, LOCK_SH);
-	bt->fd = openat(b->dirfd, bt->spool,
-	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	bt->fd = openat(kfd, bt->spool + keylen,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (bt->fd >= 0)
 		flock(bt->fd, LOCK_EX | LOCK_NB);
 	if (!b->recovering)
 		flock(b->lockfd, LOCK_UN);
+	close(kfd);
 	if (bt->fd < 0) {
-		io_err(b, e, "create", bt->spool);
-		batch_free(bt);
+		batch_io_err(b, e, "create", bt->spool);
+		batch_free1(bt);
 		return NULL;
 	}
 	bt->deadline = util_now_ms() + b->o.max_age_ms;
@@ -530,12 +591,13 @@ batcher_add(struct batcher *b, const char *key, size_t keylen,
 		bt = NULL;
 	}
 	if (bt == NULL) {
+		int rc;
+
 		if (b->nopen >= b->o.max_partitions &&
 		    close_batch(b, b->oldest, e) < 0)
 			return -1;
-		bt = open_batch(b, key, keylen, h, e);
-		if (bt == NULL)
-			return -1;
+		if ((bt = open_batch(b, key, keylen, h, &rc, e)) == NULL)
+			return rc;
 	}
 	if (bt->pend.len + len > PEND_MAX && flush_pend(b, bt, e) < 0)
 		return -1;
@@ -543,9 +605,10 @@ batcher_add(struct batcher *b, const char *key, size_t keylen,
 		if (spool_write(b, bt, rec, len, e) < 0)
 			return -1;
 	} else {
-		if (bt->pend.cap < PEND_MAX && buf_grow(&bt->pend, PEND_MAX) < 0)
-			return msg_seterr(e, MSG_EX_IO, "out of memory");
-		buf_put(&bt->pend, rec, len);
+		/* pend.len + len <= PEND_MAX, its cap: flushed above. */
+		if (buf_add(&bt->pend, rec, len) < 0)
+			return msg_seterr(e, MSG_EX_IO, "%s%s%s: record does not "
+			    "fit the write buffer", b->dir, b->sep, bt->spool);
 	}
 	bt->bytes += len;
 	bt->records++;
@@ -628,7 +691,7 @@ batcher_drain(struct batcher *b, struct err *e)
 	return batcher_check(b, e);
 }
 
-/* ---- set-up, recovery, tear-down ---- */
+/* ---- set-up and tear-down (recovery: batchrecover.c) ---- */
 
 static int
 mkdir_p(const char *dir)
@@ -665,6 +728,7 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 	n = strlen(b->dir);
 	b->sep = n > 0 && b->dir[n - 1] == '/' ? "" : "/";
 	snprintf(b->name, sizeof b->name, "%s", o->name);
+	b->keyroom = batch_key_room(b->dir, b->name, o->gzip_level >= 0);
 	while (size < 2 * o->max_partitions + 2)
 		size *= 2;
 	b->tab = xcalloc(size, sizeof *b->tab);
@@ -682,9 +746,13 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 		goto fail;
 	}
 	b->lockfd = openat(b->dirfd, LOCK_NAME,
-	    O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (b->lockfd < 0) {
-		io_err(b, e, "", LOCK_NAME);
+		if (errno == ELOOP)
+			refuse(b, b->dirfd, LOCK_NAME, LOCK_NAME,
+			    strlen(LOCK_NAME), e);
+		else
+			batch_io_err(b, e, "", LOCK_NAME);
 		goto fail;
 	}
 	if (o->gzip_level >= 0) {
@@ -700,226 +768,6 @@ batcher_new(const struct batcher_opts *o, struct err *e)
 fail:
 	batcher_free(b);
 	return NULL;
-}
-
-struct found {
-	char **v;
-	size_t n, cap;
-};
-
-static int
-ends_with(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-
-	return n >= m && memcmp(s + n - m, suf, m) == 0;
-}
-
-static void
-walk(int dfd, const char *rel, struct found *f, int depth)
-{
-	DIR *d;
-	struct dirent *de;
-	int fd;
-
-	if (depth > 32)
-		return;
-	fd = openat(dfd, *rel ? rel : ".",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-		char *path;
-
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		path = cat3(rel, strlen(rel), de->d_name, "");
-		if (de->d_name[0] == '.') {
-			if (ends_with(de->d_name, ".json" SPOOL_SUFFIX) &&
-			    fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(st.st_mode)) {
-				if (f->n == f->cap) {
-					f->cap = f->cap ? 2 * f->cap : 16;
-					f->v = xrealloc(f->v,
-					    f->cap * sizeof *f->v);
-				}
-				f->v[f->n++] = path;
-				continue;
-			}
-		} else if (fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			char *sub = cat3(path, strlen(path), "/", "");
-
-			walk(dfd, sub, f, depth + 1);
-			free(sub);
-		}
-		free(path);
-	}
-	closedir(d);
-}
-
-static const char *
-base_of(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s != NULL ? s + 1 : p;
-}
-
-static int
-by_time(const void *x, const void *y)
-{
-	const char *a = *(const char *const *)x, *c = *(const char *const *)y;
-	int r = strcmp(base_of(a), base_of(c));
-
-	return r != 0 ? r : strcmp(a, c);
-}
-
-/* Length of the spool without its incomplete last line. */
-static int
-whole_lines(int fd, uint64_t size, uint64_t *keep)
-{
-	char chunk[4096];
-	uint64_t end = size;
-
-	while (end > 0) {
-		size_t n = end > sizeof chunk ? sizeof chunk : (size_t)end;
-		ssize_t r = pread(fd, chunk, n, (off_t)(end - n));
-
-		if (r != (ssize_t)n)
-			return -1;
-		while (n > 0 && chunk[n - 1] != '\n')
-			n--, end--;
-		if (n > 0)
-			break;
-	}
-	*keep = end;
-	return 0;
-}
-
-static int
-recover_one(struct batcher *b, const char *rel, batch_tail_fn tail,
-    void *ctx, struct err *e)
-{
-	struct stat st, st2;
-	const char *base = base_of(rel);
-	size_t keylen = (size_t)(base - rel), blen;
-	struct batch *bt;
-	uint64_t keep;
-	char *fin, *fin_gz;
-	int fd, have = 0, have_gz = 0;
-
-	fd = openat(b->dirfd, rel, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return 0;	/* finished by its owner meanwhile */
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0 ||
-	    fstatat(b->dirfd, rel, &st2, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    st.st_ino != st2.st_ino || st.st_dev != st2.st_dev) {
-		close(fd);	/* a live writer owns it, or it moved */
-		return 0;
-	}
-	blen = strlen(base) - 1 - strlen(SPOOL_SUFFIX);	/* BASE.json */
-	bt = xcalloc(1, sizeof *bt);
-	bt->fd = fd;
-	bt->recovered = 1;
-	bt->key = cat3(rel, keylen, "", "");
-	bt->keylen = keylen;
-	bt->spool = xstrdup(rel);
-	fin = xmalloc(keylen + blen + 1);
-	memcpy(fin, rel, keylen);
-	memcpy(fin + keylen, base + 1, blen);
-	fin[keylen + blen] = '\0';
-	fin_gz = cat3(fin, strlen(fin), ".gz", "");
-	have = fstatat(b->dirfd, fin, &st2, AT_SYMLINK_NOFOLLOW) == 0;
-	have_gz = fstatat(b->dirfd, fin_gz, &st2, AT_SYMLINK_NOFOLLOW) == 0;
-	if (have || have_gz) {
-		/* Renamed into place before the crash; maybe not printed. */
-		bt->final = have_gz ? fin_gz : fin;
-		free(have_gz ? fin : fin_gz);
-		bt->printonly = 1;
-		return enqueue(b, bt, e) < 0 ? -1 : 1;
-	}
-	if (b->o.gzip_level >= 0) {
-		bt->final = fin_gz;
-		free(fin);
-	} else {
-		bt->final = fin;
-		free(fin_gz);
-	}
-	if (whole_lines(fd, (uint64_t)st.st_size, &keep) < 0) {
-		io_err(b, e, "read", rel);
-		goto fail;
-	}
-	if (keep < (uint64_t)st.st_size) {
-		size_t n = (size_t)((uint64_t)st.st_size - keep);
-		char *t = xmalloc(n);
-
-		if (pread(fd, t, n, (off_t)keep) != (ssize_t)n) {
-			free(t);
-			io_err(b, e, "read", rel);
-			goto fail;
-		}
-		if (tail != NULL && tail(ctx, rel, t, n, e) < 0) {
-			free(t);
-			goto fail;
-		}
-		free(t);
-		if (batcher_flush(b, e) < 0)
-			goto fail;
-		if (ftruncate(fd, (off_t)keep) != 0) {
-			io_err(b, e, "truncate", rel);
-			goto fail;
-		}
-	}
-	{
-		char *tmp = tmp_name(bt);
-
-		unlinkat(b->dirfd, tmp, 0);	/* a half-compressed copy */
-		free(tmp);
-	}
-	if (keep == 0) {
-		unlinkat(b->dirfd, rel, 0);
-		close(fd);
-		batch_free(bt);
-		return 0;
-	}
-	bt->written = bt->bytes = keep;
-	return enqueue(b, bt, e) < 0 ? -1 : 1;
-fail:
-	close(fd);
-	batch_free(bt);
-	return -1;
-}
-
-int
-batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
-    struct err *e)
-{
-	struct found f = { NULL, 0, 0 };
-	size_t i;
-	int rc = 0;
-
-	if (flock(b->lockfd, LOCK_EX) != 0)
-		return io_err(b, e, "lock", LOCK_NAME);
-	b->recovering = 1;
-	walk(b->dirfd, "", &f, 0);
-	if (f.n > 1)
-		qsort(f.v, f.n, sizeof *f.v, by_time);
-	for (i = 0; i < f.n; i++) {
-		int r = rc < 0 ? 0 : recover_one(b, f.v[i], tail, ctx, e);
-
-		rc = r < 0 ? -1 : rc + r;
-		free(f.v[i]);
-	}
-	free(f.v);
-	b->recovering = 0;
-	flock(b->lockfd, LOCK_UN);
-	return rc;
 }
 
 void
@@ -939,7 +787,7 @@ batcher_free(struct batcher *b)
 	for (bt = b->oldest; bt != NULL; bt = next) {
 		next = bt->next;
 		close(bt->fd);	/* its spool waits for the next run */
-		batch_free(bt);
+		batch_free1(bt);
 	}
 	if (b->dirfd >= 0)
 		close(b->dirfd);

@@ -23,6 +23,13 @@
  * run left behind (each spool holds an flock while its owner lives, so live
  * writers sharing DIR are left alone).
  *
+ * Links: everything under DIR is reached one directory at a time from a
+ * descriptor of DIR, with O_NOFOLLOW, and files are created with
+ * O_NOFOLLOW, so a symbolic link planted in the spool (a partition
+ * directory pointing elsewhere) is never written through: that partition
+ * is refused (BATCH_REFUSED) and the caller keeps its records elsewhere.
+ * Recovery walks the same way, so it finds every spool a run left.
+ *
  * Ownership: the batcher copies what it keeps (dir, name, keys). Library
  * functions return 0 or -1 with `struct err` filled; they never print. */
 #ifndef BATCH_H
@@ -35,6 +42,9 @@
 #include "msg.h"
 
 #define BATCH_NAME_MAX 64	/* --name length */
+/* The longest path printed for a batch: what open(2) takes (PATH_MAX,
+ * 4096, less its NUL), so the reader can open every path it is handed. */
+#define BATCH_PATH_MAX 4095
 
 struct batcher_opts {
 	const char *dir;	/* created if missing */
@@ -63,12 +73,24 @@ struct batcher *batcher_new(const struct batcher_opts *o, struct err *e);
 typedef int (*batch_tail_fn)(void *ctx, const char *spool, const char *data,
     size_t len, struct err *e);
 
+/* A spool recovery leaves as it is because its batch path would pass
+ * BATCH_PATH_MAX under this run's dir (why says so): a run with a shorter
+ * --dir for the same directory finishes it. */
+typedef void (*batch_skip_fn)(void *ctx, const char *spool, const char *why);
+
 /* Finish every unowned spool under DIR, oldest first; returns the number
  * queued or -1. */
-int batcher_recover(struct batcher *b, batch_tail_fn tail, void *ctx,
-    struct err *e);
+int batcher_recover(struct batcher *b, batch_tail_fn tail, batch_skip_fn skip,
+    void *ctx, struct err *e);
 
-/* Add one record (ending in '\n') to the batch of partition `key`. */
+/* batcher_add's result when the partition's directory cannot be used: a
+ * segment of it is a symbolic link or not a directory, or the batch's path
+ * would be longer than BATCH_PATH_MAX. e says which; the record was not
+ * taken, the batcher goes on. */
+#define BATCH_REFUSED (-2)
+
+/* Add one record (ending in '\n') to the batch of partition `key`.
+ * Returns 0, -1 (a failure: e filled) or BATCH_REFUSED. */
 int batcher_add(struct batcher *b, const char *key, size_t keylen,
     const char *rec, size_t len, struct err *e);
 
@@ -104,5 +126,9 @@ int batch_name(char *out, size_t n, const char *name, uint64_t wall_ms,
 /* 1 if `name` is a usable --name: [A-Za-z0-9_-][A-Za-z0-9._-]*, at most
  * BATCH_NAME_MAX bytes. */
 int batch_name_valid(const char *name);
+/* Bytes left for a partition key ("a=1/") under dir for batches named by
+ * --name `name`, within BATCH_PATH_MAX; negative when not even the
+ * unpartitioned batch fits. */
+long batch_key_room(const char *dir, const char *name, int gz);
 
 #endif

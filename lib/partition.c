@@ -41,13 +41,24 @@ safe(unsigned char c, size_t i)
 	    (c == '.' && i > 0);
 }
 
-static int
+/* Length of s once escaped. */
+static size_t
+escaped_len(const char *s, size_t n)
+{
+	size_t i, len = n;
+
+	for (i = 0; i < n; i++)
+		if (!safe((unsigned char)s[i], i))
+			len += 2;
+	return len;
+}
+
+/* Appends s escaped; the caller made room (escaped_len bytes). */
+static void
 encode(struct buf *key, const char *s, size_t n)
 {
 	size_t i;
 
-	if (buf_grow(key, 3 * n) < 0)
-		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -59,35 +70,46 @@ encode(struct buf *key, const char *s, size_t n)
 			key->p[key->len++] = hex[c & 15];
 		}
 	}
-	return 0;
 }
 
 int
 partition_segment(struct buf *key, const char *name, size_t nlen,
     const char *val, size_t vlen, struct buf *why)
 {
-	size_t start = key->len;
+	size_t seg, path;
 
 	if (nlen == 0) {
 		reason(why, "empty partition name");
 		return -1;
 	}
-	if (encode(key, name, nlen) < 0 || buf_addc(key, '=') < 0)
-		goto toolong;
-	if (vlen == 0) {
-		if (buf_addstr(key, PARTITION_DEFAULT) < 0)
-			goto toolong;
-	} else if (encode(key, val, vlen) < 0)
-		goto toolong;
-	if (key->len - start > PARTITION_SEGMENT_MAX ||
-	    key->len + 1 > PARTITION_PATH_MAX)
-		goto toolong;
-	return buf_addc(key, '/');
-toolong:
-	key->len = start;
-	reason(why, "partition '%.*s' longer than %d bytes once escaped",
-	    CUT(nlen), name, PARTITION_SEGMENT_MAX);
-	return -1;
+	/* Measure first, so the reason says which limit is passed. */
+	seg = escaped_len(name, nlen) + 1 +
+	    (vlen == 0 ? strlen(PARTITION_DEFAULT) : escaped_len(val, vlen));
+	path = key->len + seg + 1;
+	if (seg > PARTITION_SEGMENT_MAX) {
+		reason(why, "partition '%.*s' is %zu bytes once escaped, more "
+		    "than the %d of a directory name", CUT(nlen), name, seg,
+		    PARTITION_SEGMENT_MAX);
+		return -1;
+	}
+	if (path > PARTITION_PATH_MAX) {
+		reason(why, "partition path is %zu bytes once escaped (up to "
+		    "'%.*s'), more than the %d allowed", path, CUT(nlen), name,
+		    PARTITION_PATH_MAX);
+		return -1;
+	}
+	if (buf_grow(key, seg + 1) < 0) {
+		reason(why, "partition path of %zu bytes does not fit", path);
+		return -1;
+	}
+	encode(key, name, nlen);
+	key->p[key->len++] = '=';
+	if (vlen == 0)
+		buf_put(key, PARTITION_DEFAULT, strlen(PARTITION_DEFAULT));
+	else
+		encode(key, val, vlen);
+	key->p[key->len++] = '/';
+	return 0;
 }
 
 /* ---- the cheap path: one top-level field of a flat JSON object ---- */

@@ -7,7 +7,9 @@
  *   "." or ".."), and an empty value becomes __HIVE_DEFAULT_PARTITION__ (as
  *   Hive writes it). A segment can therefore never hold '/', a control byte
  *   or a path step, and never leaves the directory or the S3 prefix. An empty
- *   name, or a segment longer than PARTITION_SEGMENT_MAX bytes, is an error.
+ *   name, a segment longer than PARTITION_SEGMENT_MAX bytes (one directory
+ *   name) or a whole path longer than PARTITION_PATH_MAX is an error, and
+ *   the reason says which limit it passed.
  * - partition_field_key: the cheap path. Finds top-level field NAME in a
  *   flat JSON object by scanning the bytes (no parse, no allocation once the
  *   buffers have grown); strings are unescaped, numbers and booleans taken

@@ -8,6 +8,13 @@
 #   cat CORPUS | cat > FILE           vs  cat CORPUS | ddbbatch   (pipeline shape)
 #   gzip -6 < CORPUS > FILE           vs  ddbbatch --gzip=6       (target >= 0.8x)
 # plus partitioned runs for information, and peak RSS (/usr/bin/time %M).
+# One long line (BENCH_LONG_MB, default 1024, MB of one record) fed by a pipe:
+#   cat LONG | cat > FILE             vs  cat LONG | ddbbatch
+# and the same at a quarter of the size: user CPU seconds per MB at the
+# quarter over those at the full size are about 1 when the cost is linear,
+# 0.25 when quadratic (a scan from the line's start after every read once
+# made 1 GB take 29 s). User time, not elapsed: the page faults and the
+# fsync of a 1 GB file are system time and vary with the machine.
 # ddbbatch fsyncs every batch; cat does not, so "cat+fsync" is shown too.
 # Each figure is the best of BENCH_RUNS (default 2) runs. scripts/bench.sh
 # calls this; it also runs on its own.
@@ -18,6 +25,7 @@ bin=${DDBLAKE_BIN:-$top/build}
 work=${BENCH_DIR:-$top/build/bench}
 runs=${BENCH_RUNS:-2}
 level=${BENCH_GZIP_LEVEL:-6}
+long_mb=${BENCH_LONG_MB:-1024}
 mkdir -p "$work"
 
 corpus=${1:-}
@@ -55,26 +63,33 @@ mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 cat "$corpus" >/dev/null	# warm the page cache
 
 out=$work/out
-# best NAME CMD: run CMD (a shell string) $runs times; sets SECS and RSS
-# (KiB) of the fastest run.
+# Set by best() through eval, one pair per measurement name.
+secs_cat='' secs_cat_fsync='' secs_ddbbatch='' secs_cat_pipe=''
+secs_ddbbatch_pipe='' secs_gzip='' secs_ddbbatch_gzip='' secs_long_cat=''
+secs_long_ddbbatch='' rss_cat='' rss_ddbbatch='' rss_ddbbatch_16M=''
+rss_ddbbatch_field='' rss_long_ddbbatch='' user_long_ddbbatch=''
+user_long4_ddbbatch=''
+
+# best NAME CMD [BYTES]: run CMD (a shell string) $runs times; sets SECS and
+# RSS (KiB) of the fastest run, and secs_NAME, rss_NAME. MB/s of BYTES
+# (default: the corpus).
 best() {
-	SECS= RSS=
+	SECS='' RSS='' USER=''
 	i=0
 	while [ "$i" -lt "$runs" ]; do
 		rm -rf "$out" && mkdir -p "$out"
 		sync
-		/usr/bin/time -f '%e %M' -o "$work/time" sh -c "$2"
-		set -- "$1" "$2" $(cat "$work/time")
-		if [ -z "$SECS" ] || awk -v a="$3" -v b="$SECS" 'BEGIN { exit !(a < b) }'; then
-			SECS=$3 RSS=$4
+		/usr/bin/time -f '%e %M %U' -o "$work/time" sh -c "$2"
+		read -r t_secs t_rss t_user <"$work/time"
+		if [ -z "$SECS" ] || awk -v a="$t_secs" -v b="$SECS" 'BEGIN { exit !(a < b) }'; then
+			SECS=$t_secs RSS=$t_rss USER=$t_user
 		fi
-		set -- "$1" "$2"
 		i=$((i + 1))
 	done
 	rm -rf "$out"
-	eval "secs_$1=\$SECS rss_$1=\$RSS"
+	eval "secs_$1=\$SECS rss_$1=\$RSS user_$1=\$USER"
 	printf '  %-30s %7.2f s %8.1f MB/s %8d KiB peak RSS\n' "$1" "$SECS" \
-	    "$(awk -v b="$bytes" -v s="$SECS" 'BEGIN { printf "%.1f", b / 1e6 / (s > 0 ? s : 0.01) }')" "$RSS"
+	    "$(awk -v b="${3:-$bytes}" -v s="$SECS" 'BEGIN { printf "%.1f", b / 1e6 / (s > 0 ? s : 0.01) }')" "$RSS"
 }
 
 ratio() {
@@ -95,9 +110,28 @@ best ddbbatch_field_gzip "'$b' -d '$out' -f _ddb_table --gzip=$level <'$corpus' 
 best ddbbatch_jq "'$b' -d '$out' -p '{table: ._ddb_table, dt: (._ddb_ts[0:10])}' <'$corpus' >/dev/null"
 best ddbbatch_16M "'$b' -d '$out' -s 16M <'$corpus' >/dev/null"
 
+# One record of N MB (a JSON string of x), through a pipe.
+long_line() {
+	f=$work/long-$1M.json
+	if [ ! -s "$f" ]; then
+		{ printf '{"s":"'; head -c "$(($1 * 1000000))" /dev/zero | tr '\0' x
+		  printf '"}\n'; } >"$f.tmp" && mv "$f.tmp" "$f"
+	fi
+	cat "$f" >/dev/null
+	echo "$f"
+}
+quarter=$((long_mb / 4))
+long=$(long_line "$long_mb")
+long4=$(long_line "$quarter")
+best long_cat "cat '$long' | cat >'$out/cat.json'" "$(wc -c <"$long")"
+best long_ddbbatch "cat '$long' | '$b' -d '$out' 2>/dev/null >/dev/null" "$(wc -c <"$long")"
+best long4_ddbbatch "cat '$long4' | '$b' -d '$out' 2>/dev/null >/dev/null" "$(wc -c <"$long4")"
+
 echo "ratios (MB/s of ddbbatch / MB/s of the baseline, same bytes, same run):"
 echo "  ddbbatch / cat:             $(ratio "$secs_cat" "$secs_ddbbatch")x (target >= 0.5; cat copies file to file in the kernel)"
 echo "  ddbbatch / cat+fsync:       $(ratio "$secs_cat_fsync" "$secs_ddbbatch")x"
 echo "  both fed by a pipe:         $(ratio "$secs_cat_pipe" "$secs_ddbbatch_pipe")x (the shape of ddbflat | ddbbatch)"
 echo "  ddbbatch --gzip / gzip -$level: $(ratio "$secs_gzip" "$secs_ddbbatch_gzip")x (target >= 0.8)"
-echo "memory: peak RSS ddbbatch ${rss_ddbbatch} KiB (1 MiB batches), -s 16M ${rss_ddbbatch_16M} KiB, -f (partitions) ${rss_ddbbatch_field} KiB, cat ${rss_cat} KiB"
+echo "  one $long_mb MB line, piped: $(ratio "$secs_long_cat" "$secs_long_ddbbatch")x (the record is held whole in memory, and fsynced)"
+echo "  one line, $long_mb MB / $quarter MB: $(ratio "$(awk -v a="$user_long4_ddbbatch" 'BEGIN { print a * 4 }')" "$user_long_ddbbatch")x (user CPU per MB at 4x the size; target >= 0.5: linear ~1, quadratic ~0.25)"
+echo "memory: peak RSS ddbbatch ${rss_ddbbatch} KiB (1 MiB batches), -s 16M ${rss_ddbbatch_16M} KiB, -f (partitions) ${rss_ddbbatch_field} KiB, cat ${rss_cat} KiB, one $long_mb MB line ${rss_long_ddbbatch} KiB"

@@ -48,8 +48,8 @@ fi
 # SDK's unmarshaller as a reference), pinned in scripts/node/package.json.
 if [ "${1:-all}" = all ]; then
 	nm="$top/scripts/node/node_modules"
-	if [ ! -f "$nm/.installed" ] ||
-	   [ "$top/scripts/node/package.json" -nt "$nm/.installed" ]; then
+	if [ ! -f "$nm/.installed" ] || [ -n "$(find "$top/scripts/node/package.json" \
+	    -newer "$nm/.installed")" ]; then
 		echo "setup.sh: installing node packages" >&2
 		(cd "$top/scripts/node" &&
 		 npm install --no-audit --no-fund --loglevel=error </dev/null >/dev/null)

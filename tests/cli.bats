@@ -65,3 +65,54 @@ tools() {
 	run -2 --separate-stderr s3put --key
 	[ "${stderr_lines[0]}" = "s3put: option needs an argument: --key" ]
 }
+
+# stats_run TOOL STATS: TOOL doing real work that writes to stdout, with
+# --stats STATS; each tool needs its own command line.
+stats_run() {
+	cd "$BATS_TEST_TMPDIR" || return
+	case $1 in
+	ddbflat) echo '{"Item":{"pk":{"S":"a"}}}' | ddbflat --stats "$2" ;;
+	ddbbatch) echo '{"a":1}' | ddbbatch -d spool --stats "$2" ;;
+	s3put)
+		echo '{"a":1}' >f.json
+		env -i PATH="$PATH" HOME="$BATS_TEST_TMPDIR" AWS_REGION=us-east-1 \
+		    AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=example \
+		    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+		    AWS_EC2_METADATA_DISABLED=true \
+		    s3put --dry-run --stats "$2" s3://bucket/p/ f.json ;;
+	*) echo "cli.bats: no --stats command line for $1" >&2; return 99 ;;
+	esac
+}
+
+@test "--stats is written after stdout is finished: a full disk's 4 is its exit" {
+	local t
+	for t in $(tools); do
+		# The same work to a working stdout: exit 0 in both places.
+		run -0 stats_run "$t" "$BATS_TEST_TMPDIR/ok.json"
+		[ -n "$output" ]
+		[ "$(jq .exit "$BATS_TEST_TMPDIR/ok.json")" = 0 ]
+		run -4 --separate-stderr bash -c "$(declare -f stats_run); stats_run \"\$1\" \"\$2\" >/dev/full" \
+		    _ "$t" "$BATS_TEST_TMPDIR/full.json"
+		[[ $stderr == *"$t: write error: stdout: "* ]]
+		[ "$(jq -c '[.tool, .exit]' "$BATS_TEST_TMPDIR/full.json")" = "[\"$t\",4]" ]
+		rm -rf "$BATS_TEST_TMPDIR/spool"
+	done
+}
+
+@test "a bad option value gives one message naming it, the synopsis and exit 2" {
+	local t arg
+	for t in $(tools); do
+		case $t in
+		ddbflat) arg='--image=bogus' ;;
+		ddbbatch) arg='--max-bytes=12X' ;;
+		s3put) arg='--jobs=x' ;;
+		*) fail "no bad option value for $t" ;;
+		esac
+		run -2 --separate-stderr "$t" "$arg" </dev/null
+		assert_output ''
+		[[ ${stderr_lines[0]} == "$t: ${arg%%=*}: "* ]]
+		[[ ${stderr_lines[1]} == "usage: $t "* ]]
+		[ "${stderr_lines[-1]}" = "try '$t --help' for more information" ]
+		[ "$(grep -c "^$t: " <<<"$stderr")" -eq 1 ]
+	done
+}

@@ -90,7 +90,7 @@ start_fifo() {
 	# Full batches: each one would have overflowed with the next record.
 	n=$(finals out | wc -l)
 	[ "$n" -ge $(( $(wc -c <in) / 4096 )) ]
-	[ "$n" -le $(( $(wc -c <in) / 4096 * 2 )) ]
+	[ "$n" -le $(( $(wc -c <in) * 2 / 4096 )) ]
 }
 
 @test "--max-records: every batch holds N records, the last the rest" {
@@ -142,7 +142,8 @@ start_fifo() {
 		tr '\0' x)"; flat 3 4; } >in
 	run -0 --separate-stderr ddbbatch -d out -s 1K in
 	[[ $stderr == *"warning: in:4: record of $(sed -n 4p in | wc -c) bytes is larger than --max-bytes"* ]]
-	big=$(grep -l '"n":99' $(finals out))
+	mapfile -t files < <(finals out)
+	big=$(grep -l '"n":99' "${files[@]}")
 	[ "$(wc -l <"$big")" -eq 1 ]
 	cmp <(records out | sort) <(sort in)
 }
@@ -176,15 +177,17 @@ start_fifo() {
 	printf '%s\n' '{"t":".."}' '{"t":"a/b"}' '{"t":""}' '{"t":"\u0001x"}' \
 		'{"t":"."}' '{"t":"../../etc"}' '{"t":"ok"}' '{"t":"a=b c"}' >in
 	for mode in "-p {t:.t}" "-f t"; do
+		read -ra args <<<"$mode"
 		rm -rf out
-		run -0 ddbbatch -d out $mode in
+		run -0 ddbbatch -d out "${args[@]}" in
 		got=$(finals out | xargs -n1 dirname | sort | tr '\n' ' ')
 		want=$(printf 'out/t=%s\n' %2E. %2E.%2F..%2Fetc %2E %01x \
 			__HIVE_DEFAULT_PARTITION__ a%2Fb a%3Db%20c ok |
 			sort | tr '\n' ' ')
 		[ "$got" = "$want" ]
-		# Every file is exactly one level under out/, none hidden.
-		run -1 bash -c "find out -mindepth 1 -path '*/..*' -o -mindepth 3 -print | grep ."
+		# Every file is exactly one level under out/, none hidden (but
+		# the lock).
+		run -1 bash -c "find out -mindepth 1 \\( -name '.*' ! -path out/.ddbbatch.lock -o -path 'out/*/*/*' \\) -print | grep ."
 		[ "$(records out | sort)" = "$(sort in)" ]
 	done
 }
@@ -263,14 +266,21 @@ start_fifo() {
 
 @test "batch names: NAME-time-UUID, sortable, unique" {
 	flat 20 >in
+	t0=$(date -u +%s%3N)
 	run -0 ddbbatch -d out -r 1 -N orders in
+	t1=$(date -u +%s%3N)
 	for f in "${lines[@]}"; do
 		[[ ${f#out/} =~ ^orders-[0-9]{4}(-[0-9]{2}){5}-[0-9]{3}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.json$ ]]
 	done
 	[ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 20 ]
-	# The time is the UTC creation time, to the millisecond.
-	now=$(date -u +%Y-%m-%d-%H)
-	[[ ${lines[0]} == out/orders-$now* ]] || [[ ${lines[0]} == out/orders-* ]]
+	# The time is the UTC creation time, to the millisecond: within the
+	# run (batches opened in one millisecond take the next ones).
+	for f in "${lines[0]}" "${lines[19]}"; do
+		t=${f#out/orders-}
+		ms=$(( $(date -u -d "${t:0:10} ${t:11:2}:${t:14:2}:${t:17:2}" +%s) * 1000 + 10#${t:20:3} ))
+		[ "$ms" -ge "$t0" ]
+		[ "$ms" -le $((t1 + 20)) ]
+	done
 	[ "$(printf '%s\n' "${lines[@]}" | cut -c1-35 | sort -c && echo sorted)" = sorted ]
 }
 
@@ -328,10 +338,13 @@ start_fifo() {
 		recovered=$((recovered + ${#lines[@]}))
 		[ -z "$(find out -name '.*.spool' -o -name '.*.tmp')" ]
 		got=$(records out | numbers | sort -n)
+		# (none yet when the kill came before the first record: a slow
+		# start, as under the sanitizers)
 		max=$(tail -n1 <<<"$got")
+		max=${max:-0}
 		# Every record up to the last one kept is there exactly once.
 		[ -z "$(uniq -d <<<"$got")" ]
-		[ "$(wc -l <<<"$got")" -eq "$max" ]
+		[ "$(grep -c . <<<"$got")" -eq "$max" ]
 		[ "$max" -ge "$((next - 1))" ]
 		next=$((max + 1))
 	done
@@ -373,7 +386,7 @@ start_fifo() {
 		done
 		# What is under a final name is whole records, in input order.
 		got=$(records "$MNT/out" | numbers | sort -n)
-		[ -z "$(records "$MNT/out" | grep -vxFf in)" ]
+		run -1 grep -vxFf in <(records "$MNT/out")
 		# Room again: the next run finishes the unfinished batches, and
 		# the result is the input's first records, each once.
 		mount -o remount,size=8m "$MNT"
@@ -395,8 +408,10 @@ start_fifo() {
 
 @test "stdout on /dev/full: exit 4, and the batch is handed on by the next run" {
 	flat 5 >in
-	run -4 --separate-stderr bash -c 'ddbbatch -d out in >/dev/full'
+	run -4 --separate-stderr bash -c 'ddbbatch -d out --stats st in >/dev/full'
 	[[ $stderr == *"write error: stdout: No space left on device"* ]]
+	# Nothing was handed on, and the counters say so.
+	[ "$(jq -c '[.batches, .bytes_out, .exit]' st)" = '[0,0,4]' ]
 	# The batch is complete on disk, and its path was not lost.
 	run -0 --separate-stderr ddbbatch -d out </dev/null
 	[[ $stderr == *"out: finishing 1 batch left by an earlier run"* ]]
@@ -466,13 +481,14 @@ start_fifo() {
 	s=out/t=a/.ddb-2024-06-25-20-38-10-250-0c8f7d5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f.json.spool
 	printf '{"n":1}\n{"n":2}\n{"n":3' >"$s"
 	run -1 --separate-stderr ddbbatch -d out -z </dev/null
-	[[ $stderr == *"incomplete record at the end of unfinished batch"* ]]
+	[ "${stderr_lines[0]}" = "ddbbatch: $s: incomplete record at the end of an unfinished batch (a crash while writing)" ]
 	# The whole records keep the spool's name and partition, now gzipped.
 	[ "${lines[0]}" = "out/t=a/ddb-2024-06-25-20-38-10-250-0c8f7d5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f.json.gz" ]
 	[ "$(gzip -dc "${lines[0]}")" = "$(printf '{"n":1}\n{"n":2}')" ]
 	# The cut record's bytes are kept in the error partition.
 	[[ ${lines[1]} == out/_error=partition-failed/*.json.gz ]]
 	[ "$(gzip -dc "${lines[1]}" | jq -r .rawData | base64 -d)" = '{"n":3' ]
+	[ "$(gzip -dc "${lines[1]}" | jq -c '[.source, .line]')" = "[\"$s\",null]" ]
 	[ -z "$(find out -name '.*.spool')" ]
 }
 
@@ -485,4 +501,158 @@ start_fifo() {
 	[ "$output" = "out/$b" ]
 	[ ! -e "out/.$b.spool" ]
 	[ "$(cat "out/$b")" = '{"n":1}' ]
+}
+
+@test "a symlink planted in the spool is never written through: its records go to the error partition" {
+	mkdir elsewhere out out/t=c
+	ln -s ../elsewhere "out/t=a"
+	ln -s ../../elsewhere "out/t=c/d=x"
+	printf '%s\n' '{"t":"a","d":"x","n":1}' '{"t":"b","d":"x","n":2}' \
+		'{"t":"c","d":"x","n":3}' '{"t":"c","d":"y","n":4}' >in
+	run -1 --separate-stderr ddbbatch -d out -p '{t: .t, d: .d}' in
+	[[ $stderr == *"in:1: out/t=a: a symbolic link in the spool; refusing to write through it"* ]]
+	[[ $stderr == *"in:3: out/t=c/d=x: a symbolic link in the spool; refusing to write through it"* ]]
+	# Nothing was written where the links point.
+	[ -z "$(ls -A elsewhere)" ]
+	# The other partitions flow; the refused records are kept whole.
+	[ "$(cat out/t=b/d=x/*.json)" = '{"t":"b","d":"x","n":2}' ]
+	[ "$(cat out/t=c/d=y/*.json)" = '{"t":"c","d":"y","n":4}' ]
+	run -0 jq -r .rawData out/_error=partition-failed/*.json
+	[ "$(printf '%s\n' "${lines[@]}" | base64 -d)" = "$(sed -n '1p;3p' in)" ]
+	# Every record is in some batch, and no spool is left behind.
+	[ "$(wc -l < <(finals out | xargs cat))" -eq 4 ]
+	[ -z "$(find out -name '.*.spool')" ]
+	run -0 --separate-stderr ddbbatch -d out </dev/null
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+}
+
+@test "a symlinked error partition or lock file: exit 4 naming it, nothing written through it" {
+	mkdir elsewhere out
+	ln -s ../elsewhere "out/_error=partition-failed"
+	printf '%s\n' '{"t":"a"}' '{"x":1}' >in
+	run -4 --separate-stderr ddbbatch -d out -f t in
+	[[ $stderr == *"out/_error=partition-failed: a symbolic link in the spool; refusing to write through it"* ]]
+	[ -z "$(ls -A elsewhere)" ]
+	# What was spooled before stays for the next run, once the link is gone.
+	rm "out/_error=partition-failed"
+	run -0 --separate-stderr ddbbatch -d out </dev/null
+	[ "$(cat "$output")" = '{"t":"a"}' ]
+	rm -rf out
+	mkdir out
+	ln -s ../victim out/.ddbbatch.lock
+	run -4 --separate-stderr ddbbatch -d out in
+	[[ $stderr == *"out/.ddbbatch.lock: a symbolic link in the spool; refusing to write through it"* ]]
+	[ ! -e victim ]
+}
+
+@test "a link planted while a batch is open is refused when it closes; the records stay spooled" {
+	mkdir elsewhere
+	start_fifo -d out -f t
+	echo '{"t":"a"}' >&7
+	wait_for 15 spooled out 1
+	mv "out/t=a" out/moved
+	ln -s ../elsewhere "out/t=a"
+	exec 7>&-
+	rc=0; wait "$PID" || rc=$?
+	PID=
+	[ "$rc" -eq 4 ]
+	grep -q "out/t=a: a symbolic link in the spool; refusing to write through it" err
+	[ -z "$(ls -A elsewhere)" ]
+	[ ! -s paths ]
+	# The spool moved with its directory; the next run finishes it there.
+	rm "out/t=a"
+	run -0 --separate-stderr ddbbatch -d out </dev/null
+	[ "$(cat "$output")" = '{"t":"a"}' ]
+	[[ $output == out/moved/ddb-*.json ]]
+}
+
+@test "a batch path too long to open goes to the error partition; the spool never wedges" {
+	D=$(longdir 3100)
+	v=$(printf '%0240d' 0)
+	# Four segments of 243 bytes: each fits a directory name, the path
+	# under D does not.
+	printf '%s\n' '{"a":"1"}' "{\"a\":\"$v\",\"b\":\"$v\",\"c\":\"$v\",\"d\":\"$v\"}" \
+		'{"a":"2"}' >in
+	run -1 --separate-stderr ddbbatch -d "$D" -p '{a, b, c, d} | with_entries(select(.value != null))' in
+	[[ $stderr == *"in:2: batch path would be $(( ${#D} + 1 + 972 + 69 )) bytes, more than the 4095 a path may have (--dir is ${#D} bytes, the partition 972)"* ]]
+	# Every printed path can be opened: a=1, a=2 and the error partition.
+	[ "${#lines[@]}" -eq 3 ]
+	for f in "${lines[@]}"; do [ -f "$f" ]; done
+	run -0 jq -r .rawData "$D/_error=partition-failed/"*.json
+	[ "$(base64 -d <<<"$output")" = "$(sed -n 2p in)" ]
+	# A later run over the same dir works: nothing was left to wedge it.
+	run -0 --separate-stderr ddbbatch -d "$D" </dev/null
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run -0 bash -c 'echo "{\"a\":\"3\"}" | ddbbatch -d "$1" -p "{a}"' _ "$D"
+	[ "$(cat "$output")" = '{"a":"3"}' ]
+}
+
+@test "a --dir leaving no room for batch names is a usage error before anything is created" {
+	D=$(longdir 4000)
+	run -2 --separate-stderr ddbbatch -d "$D" </dev/null
+	[[ $stderr == *"--dir: ${#D} bytes is too long: batch paths must stay under 4096 bytes, the error partition's too; at most 4001"* ]]
+	[ ! -e x ]
+	# The longest --dir allowed works.
+	D=$(longdir 3700)
+	D=$D/$(printf '%0*d' $((4001 - ${#D} - 1)) 0)
+	[ "${#D}" -eq 4001 ]
+	run -1 --separate-stderr bash -c 'echo "{}" | ddbbatch -d "$1" -f t' _ "$D"
+	[[ $output == "$D/_error=partition-failed/ddb-"*.json ]]
+	[ "${#output}" -eq 4095 ]
+}
+
+@test "a spool too long to hand on under this --dir is left for a shorter one, and new input flows" {
+	D=$(longdir 3100)
+	mkdir -p "$D"
+	ln -s "$D" short
+	v=$(printf '%0240d' 0)
+	rec="{\"a\":\"$v\",\"b\":\"$v\",\"c\":\"$v\",\"d\":\"$v\"}"
+	# Through the short name the long partition fits; kill -9 leaves it.
+	start_fifo -d short -p '{a, b, c, d}'
+	echo "$rec" >&7
+	# (from inside D: the spool's whole path is too long to open)
+	wait_for 15 bash -c 'cd "$1" && [ -n "$(find . -name ".*.spool" -size +0)" ]' _ "$D"
+	kill -9 "$PID"
+	wait "$PID" || true
+	PID=
+	exec 7>&-
+	run -1 --separate-stderr bash -c 'echo "{\"a\":\"x\"}" | ddbbatch -d "$1" -p "{a}"' _ "$D"
+	[[ $stderr == *"a=$v/b=$v/c=$v/d=$v/.ddb-"*".json.spool: unfinished batch left as it is: under this --dir its path would be $(( ${#D} + 1 + 972 + 69 )) bytes, more than the 4095 a path may have; a shorter --dir for the same directory finishes it" ]]
+	[ "$(cat "$output")" = '{"a":"x"}' ]
+	run -0 --separate-stderr ddbbatch -d short </dev/null
+	[ "$(cat "$output")" = "$rec" ]
+	[ -z "$(find "$D/" -name '.*.spool')" ]
+}
+
+@test "a partition path over 1024 bytes is named as such, not as a long segment" {
+	v=$(printf '%0240d' 0)
+	echo "{\"a\":\"$v\",\"b\":\"$v\",\"c\":\"$v\",\"d\":\"$v\",\"e\":\"$v\"}" >in
+	run -1 --separate-stderr ddbbatch -d out -p '{a, b, c, d, e}' in
+	[ "$stderr" = "ddbbatch: in:1: partition path is 1215 bytes once escaped (up to 'e'), more than the 1024 allowed" ]
+	run -0 jq -r .errorMessage out/_error=partition-failed/*.json
+	assert_output "partition path is 1215 bytes once escaped (up to 'e'), more than the 1024 allowed"
+}
+
+@test "error records: the one schema of ddblake(7), as ddbflat writes it; stdin is (stdin)" {
+	printf '%s\n' '{"t":"a"}' '{"x":1}' >in
+	run -1 --separate-stderr bash -c 'ddbbatch -d out -f t --errors bad.json <in'
+	[ "$stderr" = "ddbbatch: (stdin):2: no partition field 't'" ]
+	run -0 jq -c '[.tool, .errorCode, .source, .line, (.rawData | @base64d)]' bad.json
+	assert_output '["ddbbatch","PartitionKeyFailed","(stdin)",2,"{\"x\":1}\n"]'
+	# The same members in the same order as ddbflat's error records...
+	run -1 --separate-stderr bash -c 'echo x | ddbflat --errors flat.json'
+	[ "$(jq -c keys_unsorted bad.json)" = "$(jq -c keys_unsorted flat.json)" ]
+	# ...and as ddblake(7) documents them, each with its JSON type.
+	doc=$(sed -n '/^\.Sh ERROR RECORDS/,/^\.Sh /p' "$TOP/man/ddblake.7" |
+		sed -n 's/^\.It Li //p' | tr -d ' ' | tr ',' '\n' | sort | tr '\n' ' ')
+	[ "$(jq -r 'keys[]' bad.json | tr '\n' ' ')" = "$doc" ]
+	jq -e '(.attemptsMade == 1) and (.arrivalTimestamp | type == "number")
+		and (.attemptEndingTimestamp >= .arrivalTimestamp)
+		and (.line | type == "number") and (.rawData | type == "string")' bad.json
+	# A named file is its name; the record in the error partition is alike.
+	run -1 ddbbatch -d out2 -f t in
+	run -0 jq -c '[.source, .line]' out2/_error=partition-failed/*.json
+	assert_output '["in",2]'
 }

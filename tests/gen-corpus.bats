@@ -62,7 +62,8 @@ setup() {
 	"$GEN" --bytes 1M --seed 5 -o c.json
 	size=$(wc -c <c.json)
 	last=$(tail -n 1 c.json | wc -c)
-	[ "$size" -ge 1048576 ] && [ $((size - last)) -lt 1048576 ]
+	[ "$size" -ge 1048576 ]
+	[ $((size - last)) -lt 1048576 ]
 	"$GEN" --records 20000 --seed 5 -o dup.json
 	run -0 sh -c 'jq -r .eventID dup.json | sort | uniq -d | wc -l'
 	[ "$output" -gt 0 ]

@@ -301,7 +301,9 @@ xml_get() {
 	assert_output --partial '<Arn>arn:aws:sts:::assumed-role/lakewriter/bats</Arn>'
 	assert_output --regexp '<Expiration>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z</Expiration>'
 	key=$(xml_get AccessKeyId) secret=$(xml_get SecretAccessKey) token=$(xml_get SessionToken)
-	[ -n "$key" ] && [ -n "$secret" ] && [ -n "$token" ]
+	[ -n "$key" ]
+	[ -n "$secret" ]
+	[ -n "$token" ]
 	for acl in private bucket-owner-full-control; do
 		run -0 s3req "$key:$secret" -H "x-amz-security-token: $token" \
 		    -H "x-amz-acl: $acl" -H "x-amz-content-sha256: $obj_sha" \

@@ -101,6 +101,7 @@ for n in "$logs"/*.name; do
 			}
 			printf "%d %d %d\n", p, f, s
 		}' "$b.tap" 2>"$b.fails")
+	# shellcheck disable=SC2086 # three numbers, split on purpose
 	set -- $out
 	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
 	name=${f#"$top"/}

@@ -59,3 +59,12 @@ lines_in() {
 spooled() {
 	[ "$(find "$1" -name '.*.spool' -exec cat {} + 2>/dev/null | wc -l)" -ge "$2" ]
 }
+
+# longdir N: a relative path of at least N bytes, in 250-byte segments
+# (a directory name may have 255).
+longdir() {
+	local d=x s
+	s=$(printf '%0250d' 0)
+	while [ "${#d}" -lt "$1" ]; do d=$d/$s; done
+	echo "$d"
+}

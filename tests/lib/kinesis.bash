@@ -10,8 +10,8 @@
 # kinesalite accepts any signature and keeps its streams in memory.
 
 kinesalite_start() {
-	local p=$((20000 + RANDOM % 12000)) i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	local p=$((20000 + RANDOM % 12000))
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		ss -Hltn "sport = :$p" | grep -q . || break
 		p=$((p + 1))
 	done
@@ -22,7 +22,7 @@ kinesalite_start() {
 	KINESIS_ENDPOINT=http://127.0.0.1:$p
 	export KINESIS_ENDPOINT AWS_ACCESS_KEY_ID=kinesalite AWS_SECRET_ACCESS_KEY=kinesalite
 	export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		curl -s -o /dev/null --max-time 1 "$KINESIS_ENDPOINT" && return 0
 		sleep 0.1
 	done

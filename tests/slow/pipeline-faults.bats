@@ -167,7 +167,7 @@ event_ids() {
 
 	"$TOP/scripts/gen-corpus" --records $((chunks * per)) --unique-ids \
 	    --seed "$seed" -o corpus.jsonl
-	mkdir chunks inbox done spool
+	mkdir chunks inbox "done" spool
 	split -d -a 3 -l "$per" corpus.jsonl chunks/chunk
 	rm corpus.jsonl
 	# The reference: what ddbflat makes of each chunk, without faults.
@@ -203,7 +203,7 @@ event_ids() {
 		else
 			fault=
 			[ "$(killed 3)" -gt 0 ] || fault=flat
-			[ "$(killed 4)" -gt 0 ] || fault=batch
+			[ "$(killed 4)" -gt 0 ] || fault='batch'
 			[ "$(killed 5)" -gt 0 ] || fault=put
 			[ -n "$fault" ] || fault=${stages[RANDOM % 3]}
 		fi
@@ -236,7 +236,7 @@ event_ids() {
 	ROUND=$((r + 2))
 	round none 0		# nothing left: a rerun that does nothing
 	[ "$(cat cron.rc)" -eq 0 ]
-	[ "$(find done -type f | wc -l)" -eq "$chunks" ]
+	[ "$(find "done" -type f | wc -l)" -eq "$chunks" ]
 	# Everything uploaded and removed: nothing but the lock in the spool.
 	run -0 find spool -type f ! -name .ddbbatch.lock
 	assert_output ""

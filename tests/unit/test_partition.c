@@ -105,6 +105,27 @@ main(void)
 		key.len = 0;
 		rc = partition_segment(&key, "t", 1, v, sizeof v, &why);
 		t_ok(rc < 0 && key.len == 0, "over-long segment rejected whole");
+		t_streq(buf_str(&why), "partition 't' is 302 bytes once escaped, "
+		    "more than the 255 of a directory name",
+		    "  and the reason names the segment and its length");
+	}
+	/* Five segments of 243 bytes each: none too long, the path is. The
+	 * reason once blamed the last segment for being over 255 bytes. */
+	{
+		char v[240];
+		const char *names[] = { "a", "b", "c", "d", "e" };
+		size_t k;
+
+		memset(v, 'x', sizeof v);
+		key.len = 0;
+		for (rc = 0, k = 0; k < 5 && rc == 0; k++)
+			rc = partition_segment(&key, names[k], 1, v, sizeof v,
+			    &why);
+		t_ok(rc < 0 && k == 5 && key.len == 4 * 243,
+		    "a path over 1024 bytes is rejected at the segment passing it");
+		t_streq(buf_str(&why), "partition path is 1215 bytes once "
+		    "escaped (up to 'e'), more than the 1024 allowed",
+		    "  and the reason says the path is too long, not the segment");
 	}
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		key.len = 0;

@@ -1,0 +1,138 @@
+/* flatint: what the parts of the ddbflat engine share, and nothing else
+ * includes. lib/flat.c owns framing (reading, envelopes, resynchronisation)
+ * and the per-record driver; lib/flatrec.c the record shapes and their
+ * metadata columns; lib/flatval.c typed values, key paths and collisions.
+ * struct flat is one engine; every pointer in it is owned by it. */
+#ifndef FLATINT_H
+#define FLATINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "flat.h"
+#include "json.h"
+
+#define READ_CHUNK (256 * 1024)
+#define PATH_MAX_DEPTH 80
+
+enum { CLS_META, CLS_NEW, CLS_OLD };
+enum { HINT_NONE, HINT_ITEM, HINT_RECORD, HINT_FIREHOSE };
+
+/* A slice of text with its JSON type, for metadata carried from an outer
+ * envelope (Kinesis/Firehose) to the inner record. */
+struct slice {
+	const char *p;
+	size_t n;
+	int type;
+};
+
+struct wrapmeta {
+	struct slice seq, arrival;
+	int arrival_unit;
+};
+
+struct kslot {
+	uint32_t gen;
+	uint32_t hash;
+	uint32_t off, len;	/* key text in f->out */
+};
+
+/* Collect mode (after a key collision): every entry of the record. */
+struct entry {
+	size_t koff, klen;	/* in f->keys */
+	size_t voff, vlen;	/* in f->out */
+	size_t loff;		/* component lengths in f->lens */
+	uint32_t depth;
+	int cls;
+};
+
+struct flat {
+	struct flat_opts o;
+	struct flat_sink sink;
+	char sep[64];		/* escaped separator */
+	size_t seplen;
+
+	struct buf win;		/* input window */
+	size_t pos;
+	int eof;
+	uint64_t line;
+
+	struct json_toks tk, tk2;
+	struct buf dec;		/* decoded Data */
+	struct buf out;		/* the record being built */
+	struct buf key;		/* current key path, escaped */
+	struct buf tmp;
+	size_t pathoff[PATH_MAX_DEPTH + 1];
+	int depth;
+	int first;
+
+	struct kslot *set;
+	size_t setcap, nkeys;
+	/* Keys of the record, checked for duplicates only when a path
+	 * component contains the separator (or is empty): without that, no
+	 * two distinct paths can join to the same key. */
+	uint32_t *kp;		/* offset, length pairs in f->out */
+	size_t nkp, kpcap;
+	int risky;
+	int sep1;		/* separator is one plain byte */
+	uint32_t gen;
+	int collided, collect;
+	struct entry *ent;
+	size_t nent, entcap;
+	struct buf keys;	/* collect mode: key texts */
+	struct buf lens;	/* collect mode: uint32 component lengths */
+
+	/* error of the record being processed */
+	const char *ecode;
+	char emsg[512];
+	int oflow;		/* a buffer hit its cap: the record fails */
+	size_t eat;		/* byte offset of the error in the unit */
+
+	struct flat_counts c;
+};
+
+/* flat.c: record the record's error; returns -1. */
+int flat_fail(struct flat *f, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Output appends: a cap hit drops the bytes and marks the record, which
+ * then fails as a whole (checked once per record, not per byte). */
+static inline void
+out_add(struct flat *f, const void *s, size_t n)
+{
+	if (f->out.len + n > f->out.cap && buf_grow(&f->out, n) < 0) {
+		f->oflow = 1;
+		return;
+	}
+	buf_put(&f->out, s, n);
+}
+
+static inline void
+out_c(struct flat *f, char c)
+{
+	if (f->out.len + 1 > f->out.cap && buf_grow(&f->out, 1) < 0) {
+		f->oflow = 1;
+		return;
+	}
+	f->out.p[f->out.len++] = c;
+}
+
+/* flatval.c */
+void flatval_begin(struct flat *f);
+int flatval_item(struct flat *f, const char *base, struct json_toks *ts,
+    uint32_t mi, int cls, const char *what);
+int flatval_path_push(struct flat *f, const char *s, size_t n, int escaped);
+void flatval_path_pop(struct flat *f);
+void flatval_emit_key(struct flat *f, int cls);
+void flatval_end_value(struct flat *f);
+void flatval_set_reset(struct flat *f);
+int flatval_set_add(struct flat *f, const char *base, uint32_t off,
+    uint32_t len);
+int flatval_resolve(struct flat *f, uint64_t lineno);
+
+/* flatrec.c */
+int flatrec_dispatch(struct flat *f, const char *base, struct json_toks *ts,
+    int hint, const struct wrapmeta *wm, int nested);
+
+#endif

@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: MIT */
+/* flatval: typed DynamoDB values to JSON, key paths, and key collisions
+ * (see flatint.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "flatint.h"
+#include "util.h"
+/* ---- numbers ---------------------------------------------------------- */
+
+int
+flat_number(const char *s, size_t n, char *dst)
+{
+	size_t i = 0, o = 0, is, ie, fs, fe;
+
+	if (n == 0)
+		return -1;
+	if (s[i] == '-')
+		dst[o++] = s[i++];
+	else if (s[i] == '+')
+		i++;
+	is = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	ie = i;
+	fs = fe = i;
+	if (i < n && s[i] == '.') {
+		fs = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		fe = i;
+	}
+	if (ie == is && fe == fs)
+		return -1;	/* no digits at all */
+	/* integer part without leading zeros, "0" when empty */
+	while (is + 1 < ie && s[is] == '0')
+		is++;
+	if (ie == is)
+		dst[o++] = '0';
+	else {
+		memcpy(dst + o, s + is, ie - is);
+		o += ie - is;
+	}
+	if (fe > fs) {
+		dst[o++] = '.';
+		memcpy(dst + o, s + fs, fe - fs);
+		o += fe - fs;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		dst[o++] = s[i++];
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			dst[o++] = s[i++];
+		if (i == n || s[i] < '0' || s[i] > '9')
+			return -1;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			dst[o++] = s[i++];
+	}
+	if (i != n)
+		return -1;
+	return (int)o;
+}
+
+/* ---- keys and the collision set --------------------------------------- */
+
+static uint32_t
+hash(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	while (n > 0)
+		w = w << 8 | (unsigned char)s[--n];
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+void
+flatval_set_reset(struct flat *f)
+{
+	f->nkeys = 0;
+	if (++f->gen == 0) {
+		memset(f->set, 0, f->setcap * sizeof *f->set);
+		f->gen = 1;
+	}
+}
+
+/* Returns 1 when the key was already in the set. Key text lives in `base`
+ * at off/len. */
+int
+flatval_set_add(struct flat *f, const char *base, uint32_t off, uint32_t len)
+{
+	uint32_t h = hash(base + off, len);
+	size_t m = f->setcap - 1, i = h & m;
+	struct kslot *k;
+
+	if (2 * (f->nkeys + 1) > f->setcap) {
+		/* Grow: rare, only for records with many attributes; the
+		 * keys of this generation move to the larger table. */
+		struct kslot *old = f->set;
+		size_t oldcap = f->setcap, j;
+
+		f->setcap *= 2;
+		f->set = xcalloc(f->setcap, sizeof *f->set);
+		m = f->setcap - 1;
+		for (j = 0; j < oldcap; j++) {
+			if (old[j].gen != f->gen)
+				continue;
+			i = old[j].hash & m;
+			while (f->set[i].gen == f->gen)
+				i = (i + 1) & m;
+			f->set[i] = old[j];
+		}
+		free(old);
+		i = h & m;
+	}
+	for (;;) {
+		k = &f->set[i];
+		if (k->gen != f->gen)
+			break;
+		if (k->hash == h && k->len == len &&
+		    memcmp(base + k->off, base + off, len) == 0)
+			return 1;
+		i = (i + 1) & m;
+	}
+	k->gen = f->gen;
+	k->hash = h;
+	k->off = off;
+	k->len = len;
+	f->nkeys++;
+	return 0;
+}
+
+int
+flatval_path_push(struct flat *f, const char *s, size_t n, int escaped)
+{
+	if (f->depth == PATH_MAX_DEPTH)
+		return flat_fail(f, "TooDeep", "attribute nesting too deep");
+	f->pathoff[f->depth++] = f->key.len;
+	if (buf_grow(&f->key, f->seplen + 6 * n) < 0)
+		return flat_fail(f, "TooLarge", "attribute path too long");
+	if (f->depth > 1)
+		buf_put(&f->key, f->sep, f->seplen);
+	if (escaped)
+		buf_put(&f->key, s, n);
+	else
+		f->key.len += json_escape(s, n, f->key.p + f->key.len);
+	return 0;
+}
+
+void
+flatval_path_pop(struct flat *f)
+{
+	f->key.len = f->pathoff[--f->depth];
+}
+
+/* Push a member name token as a path component, in canonical escaped form
+ * (escapes resolved, then only what JSON requires escaped). */
+static inline void
+check_component(struct flat *f, const char *s, size_t n)
+{
+	if (!f->sep1 || n == 0 || memchr(s, f->sep[0], n) != NULL)
+		f->risky = 1;
+}
+
+static int
+path_push_tok(struct flat *f, const char *base, const struct json_tok *t)
+{
+	size_t n;
+
+	if (!(t->flags & JSON_F_ESC)) {
+		check_component(f, base + t->start, t->end - t->start);
+		return flatval_path_push(f, base + t->start, t->end - t->start, 1);
+	}
+	f->tmp.len = 0;
+	if (buf_grow(&f->tmp, t->end - t->start) < 0)
+		return flat_fail(f, "TooLarge", "attribute name too long");
+	n = json_unescape(base, t, f->tmp.p);
+	check_component(f, f->tmp.p, n);
+	return flatval_path_push(f, f->tmp.p, n, 0);
+}
+
+/* Write the current path as the next key; the value follows. */
+void
+flatval_emit_key(struct flat *f, int cls)
+{
+	size_t koff;
+	struct entry *e;
+
+	if (!f->first)
+		out_c(f, ',');
+	f->first = 0;
+	out_c(f, '"');
+	koff = f->out.len;
+	out_add(f, f->key.p, f->key.len);
+	out_add(f, "\":", 2);
+	if (!f->collect) {
+		if (f->nkp + 2 > f->kpcap) {
+			f->kpcap = f->kpcap ? f->kpcap * 2 : 256;
+			f->kp = xrealloc(f->kp, f->kpcap * sizeof *f->kp);
+		}
+		f->kp[f->nkp++] = (uint32_t)koff;
+		f->kp[f->nkp++] = (uint32_t)f->key.len;
+		return;
+	}
+	if (f->nent == f->entcap) {
+		f->entcap = f->entcap ? f->entcap * 2 : 64;
+		f->ent = xrealloc(f->ent, f->entcap * sizeof *f->ent);
+	}
+	e = &f->ent[f->nent++];
+	e->koff = f->keys.len;
+	e->klen = f->key.len;
+	if (buf_add(&f->keys, f->key.p, f->key.len) < 0)
+		f->oflow = 1;
+	e->voff = f->out.len;
+	e->vlen = 0;
+	e->cls = cls;
+	e->depth = (uint32_t)f->depth;
+	e->loff = f->lens.len;
+	for (int d = 0; d < f->depth; d++) {
+		uint32_t end = d + 1 < f->depth ? (uint32_t)f->pathoff[d + 1] :
+		    (uint32_t)f->key.len;
+		uint32_t l = end - (uint32_t)f->pathoff[d];
+
+		if (buf_add(&f->lens, &l, sizeof l) < 0)
+			f->oflow = 1;
+	}
+}
+
+void
+flatval_end_value(struct flat *f)
+{
+	if (f->collect && f->nent > 0)
+		f->ent[f->nent - 1].vlen = f->out.len - f->ent[f->nent - 1].voff;
+}
+
+/* ---- typed values ----------------------------------------------------- */
+
+static const char *
+path_name(struct flat *f)
+{
+	static char name[160];
+	size_t n = f->key.len < sizeof name - 1 ? f->key.len :
+	    sizeof name - 1;
+
+	memcpy(name, f->key.p, n);
+	name[n] = '\0';
+	return name;
+}
+
+/* A string token's content, unescaped into f->tmp when needed. */
+static const char *
+tok_text(struct flat *f, const char *base, const struct json_tok *t,
+    size_t *n)
+{
+	if (!(t->flags & JSON_F_ESC)) {
+		*n = t->end - t->start;
+		return base + t->start;
+	}
+	f->tmp.len = 0;
+	if (buf_grow(&f->tmp, t->end - t->start) < 0) {
+		f->oflow = 1;
+		*n = 0;
+		return "";
+	}
+	*n = json_unescape(base, t, f->tmp.p);
+	return f->tmp.p;
+}
+
+static int
+write_number(struct flat *f, const char *base, const struct json_tok *t)
+{
+	const char *s;
+	size_t n;
+	int k;
+
+	if (t->type != JSON_STRING)
+		return flat_fail(f, "BadValue", "attribute %s: N value must be a "
+		    "string, not a JSON %s", path_name(f),
+		    t->type == JSON_NUMBER ? "number" : "value");
+	s = tok_text(f, base, t, &n);
+	if (buf_grow(&f->out, n + 4) < 0)
+		return flat_fail(f, "TooLarge", "record output too large");
+	if (f->o.numbers_string)
+		f->out.p[f->out.len++] = '"';
+	k = flat_number(s, n, f->out.p + f->out.len);
+	if (k < 0)
+		return flat_fail(f, "BadNumber", "attribute %s: invalid number "
+		    "\"%.*s\"", path_name(f), (int)(n > 60 ? 60 : n), s);
+	f->out.len += (size_t)k;
+	if (f->o.numbers_string)
+		f->out.p[f->out.len++] = '"';
+	return 0;
+}
+
+static int
+write_string(struct flat *f, const char *base, const struct json_tok *t,
+    const char *tag)
+{
+	if (t->type != JSON_STRING)
+		return flat_fail(f, "BadValue", "attribute %s: %s value must be a "
+		    "string", path_name(f), tag);
+	out_c(f, '"');
+	out_add(f, base + t->start, t->end - t->start);
+	out_c(f, '"');
+	return 0;
+}
+
+static int
+write_binary(struct flat *f, const char *base, const struct json_tok *t)
+{
+	const char *s;
+	size_t n;
+
+	if (t->type != JSON_STRING)
+		return flat_fail(f, "BadValue", "attribute %s: B value must be a "
+		    "base64 string", path_name(f));
+	s = tok_text(f, base, t, &n);
+	if (!b64_valid(s, n))
+		return flat_fail(f, "BadBase64", "attribute %s: invalid base64 in "
+		    "B value", path_name(f));
+	out_c(f, '"');
+	out_add(f, s, n);	/* base64 text needs no escaping */
+	out_c(f, '"');
+	return 0;
+}
+
+static int plain(struct flat *f, const char *base, struct json_toks *ts,
+    uint32_t vi);
+
+/* Typed value at vi: returns the tag index in *tag (0 S, ...) and the
+ * payload token index in *pi. */
+enum { T_S, T_N, T_B, T_BOOL, T_NULL, T_SS, T_NS, T_BS, T_M, T_L };
+
+static int
+typed(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
+    int *tag, uint32_t *pi)
+{
+	const struct json_tok *v = &ts->t[vi], *k;
+	const char *s;
+	size_t n;
+
+	if (v->type != JSON_OBJECT)
+		return flat_fail(f, "BadValue", "attribute %s: value is not a typed "
+		    "object like {\"S\":...}", path_name(f));
+	if (v->n != 1)
+		return flat_fail(f, "BadValue", "attribute %s: expected exactly one "
+		    "type tag, found %u", path_name(f), v->n);
+	k = &ts->t[vi + 1];
+	s = base + k->start;
+	n = k->end - k->start;
+	*pi = vi + 2;
+	if (k->flags & JSON_F_ESC)
+		goto unknown;
+	switch (n) {
+	case 1:
+		switch (s[0]) {
+		case 'S': *tag = T_S; return 0;
+		case 'N': *tag = T_N; return 0;
+		case 'B': *tag = T_B; return 0;
+		case 'M': *tag = T_M; return 0;
+		case 'L': *tag = T_L; return 0;
+		}
+		break;
+	case 2:
+		if (s[1] != 'S')
+			break;
+		switch (s[0]) {
+		case 'S': *tag = T_SS; return 0;
+		case 'N': *tag = T_NS; return 0;
+		case 'B': *tag = T_BS; return 0;
+		}
+		break;
+	case 4:
+		if (memcmp(s, "BOOL", 4) == 0) {
+			*tag = T_BOOL;
+			return 0;
+		}
+		if (memcmp(s, "NULL", 4) == 0) {
+			*tag = T_NULL;
+			return 0;
+		}
+		break;
+	}
+unknown:
+	return flat_fail(f, "UnknownType", "attribute %s: unknown type tag \"%.*s\"",
+	    path_name(f), (int)(n > 20 ? 20 : n), s);
+}
+
+static int
+write_set(struct flat *f, const char *base, struct json_toks *ts,
+    uint32_t pi, int tag)
+{
+	const struct json_tok *a = &ts->t[pi];
+	uint32_t k, e;
+	static const char *names[] = { [T_SS] = "SS", [T_NS] = "NS",
+	    [T_BS] = "BS" };
+
+	if (a->type != JSON_ARRAY)
+		return flat_fail(f, "BadValue", "attribute %s: %s value must be an "
+		    "array", path_name(f), names[tag]);
+	out_c(f, '[');
+	for (k = 0, e = pi + 1; k < a->n; k++, e = ts->t[e].next) {
+		if (k > 0)
+			out_c(f, ',');
+		if (ts->t[e].type != JSON_STRING)
+			return flat_fail(f, "BadValue", "attribute %s: %s elements "
+			    "must be strings", path_name(f), names[tag]);
+		if ((tag == T_SS ? write_string(f, base, &ts->t[e], "SS") :
+		    tag == T_NS ? write_number(f, base, &ts->t[e]) :
+		    write_binary(f, base, &ts->t[e])) < 0)
+			return -1;
+	}
+	out_c(f, ']');
+	return 0;
+}
+
+static int
+write_scalar(struct flat *f, const char *base, struct json_toks *ts,
+    uint32_t pi, int tag)
+{
+	const struct json_tok *p = &ts->t[pi];
+
+	switch (tag) {
+	case T_S:
+		return write_string(f, base, p, "S");
+	case T_N:
+		return write_number(f, base, p);
+	case T_B:
+		return write_binary(f, base, p);
+	case T_BOOL:
+		if (p->type != JSON_TRUE && p->type != JSON_FALSE)
+			return flat_fail(f, "BadValue", "attribute %s: BOOL value "
+			    "must be true or false", path_name(f));
+		if (p->type == JSON_TRUE)
+			out_add(f, "true", 4);
+		else
+			out_add(f, "false", 5);
+		return 0;
+	case T_NULL:
+		if (p->type != JSON_TRUE)
+			return flat_fail(f, "BadValue", "attribute %s: NULL value "
+			    "must be true", path_name(f));
+		out_add(f, "null", 4);
+		return 0;
+	default:
+		return write_set(f, base, ts, pi, tag);
+	}
+}
+
+/* A typed value as plain JSON (inside lists). */
+static int
+plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
+{
+	int tag;
+	uint32_t pi, k, e;
+	const struct json_tok *p;
+
+	if (typed(f, base, ts, vi, &tag, &pi) < 0)
+		return -1;
+	p = &ts->t[pi];
+	if (tag == T_M) {
+		if (p->type != JSON_OBJECT)
+			return flat_fail(f, "BadValue", "attribute %s: M value must "
+			    "be an object", path_name(f));
+		out_c(f, '{');
+		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e + 1].next) {
+			if (k > 0)
+				out_c(f, ',');
+			out_c(f, '"');
+			out_add(f, base + ts->t[e].start,
+			    ts->t[e].end - ts->t[e].start);
+			out_add(f, "\":", 2);
+			if (plain(f, base, ts, e + 1) < 0)
+				return -1;
+		}
+		out_c(f, '}');
+		return 0;
+	}
+	if (tag == T_L) {
+		if (p->type != JSON_ARRAY)
+			return flat_fail(f, "BadValue", "attribute %s: L value must "
+			    "be an array", path_name(f));
+		out_c(f, '[');
+		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e].next) {
+			if (k > 0)
+				out_c(f, ',');
+			if (plain(f, base, ts, e) < 0)
+				return -1;
+		}
+		out_c(f, ']');
+		return 0;
+	}
+	return write_scalar(f, base, ts, pi, tag);
+}
+
+/* The attribute whose name is on the path, value at vi. */
+static int
+attr(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
+    int cls)
+{
+	int tag;
+	uint32_t pi, k, e;
+	const struct json_tok *p;
+	char idx[24];
+
+	if (typed(f, base, ts, vi, &tag, &pi) < 0)
+		return -1;
+	p = &ts->t[pi];
+	if (tag == T_M) {
+		if (p->type != JSON_OBJECT)
+			return flat_fail(f, "BadValue", "attribute %s: M value must "
+			    "be an object", path_name(f));
+		if (p->n == 0) {
+			flatval_emit_key(f, cls);
+			out_add(f, "{}", 2);
+			flatval_end_value(f);
+			return 0;
+		}
+		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e + 1].next) {
+			if (path_push_tok(f, base, &ts->t[e]) < 0 ||
+			    attr(f, base, ts, e + 1, cls) < 0)
+				return -1;
+			flatval_path_pop(f);
+		}
+		return 0;
+	}
+	if (tag == T_L && f->o.lists_index) {
+		if (p->type != JSON_ARRAY)
+			return flat_fail(f, "BadValue", "attribute %s: L value must "
+			    "be an array", path_name(f));
+		if (p->n == 0) {
+			flatval_emit_key(f, cls);
+			out_add(f, "[]", 2);
+			flatval_end_value(f);
+			return 0;
+		}
+		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e].next) {
+			int l = snprintf(idx, sizeof idx, "%u", k);
+			check_component(f, idx, (size_t)l);
+			if (flatval_path_push(f, idx, (size_t)l, 1) < 0 ||
+			    attr(f, base, ts, e, cls) < 0)
+				return -1;
+			flatval_path_pop(f);
+		}
+		return 0;
+	}
+	flatval_emit_key(f, cls);
+	if ((tag == T_L ? plain(f, base, ts, vi) :
+	    write_scalar(f, base, ts, pi, tag)) < 0)
+		return -1;
+	flatval_end_value(f);
+	return 0;
+}
+
+/* All attributes of an item (attribute map at mi), under prefix. */
+int
+flatval_item(struct flat *f, const char *base, struct json_toks *ts, uint32_t mi,
+    int cls, const char *what)
+{
+	const struct json_tok *m = &ts->t[mi];
+	uint32_t k, e;
+	int pushed = 0;
+
+	if (m->type != JSON_OBJECT)
+		return flat_fail(f, "BadRecord", "%s is not an object", what);
+	if (cls == CLS_OLD) {
+		if (flatval_path_push(f, "_old", 4, 1) < 0)
+			return -1;
+		pushed = 1;
+	}
+	for (k = 0, e = mi + 1; k < m->n; k++, e = ts->t[e + 1].next) {
+		if (path_push_tok(f, base, &ts->t[e]) < 0 ||
+		    attr(f, base, ts, e + 1, cls) < 0)
+			return -1;
+		flatval_path_pop(f);
+	}
+	if (pushed)
+		flatval_path_pop(f);
+	return 0;
+}
+
+
+void
+flatval_begin(struct flat *f)
+{
+	f->out.len = 0;
+	out_c(f, '{');
+	f->first = 1;
+	f->key.len = 0;
+	f->depth = 0;
+	f->collided = 0;
+	f->risky = 0;
+	f->nkp = 0;
+	f->nent = 0;
+	f->keys.len = 0;
+	f->lens.len = 0;
+	flatval_set_reset(f);
+}
+
+/* Emit the chosen image(s) of a change: op is INSERT/MODIFY/REMOVE. */
+
+/* ---- collisions ------------------------------------------------------- */
+
+static struct flat *sort_f;
+
+static int
+cmp_entries(const void *a, const void *b)
+{
+	const struct entry *x = &sort_f->ent[*(const uint32_t *)a];
+	const struct entry *y = &sort_f->ent[*(const uint32_t *)b];
+	const char *kp = sort_f->keys.p;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(kp + x->koff, kp + y->koff, n);
+	uint32_t lx, ly;
+
+	if (c != 0)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	for (uint32_t d = 0; d < x->depth; d++) {
+		memcpy(&lx, sort_f->lens.p + x->loff + d * 4, 4);
+		memcpy(&ly, sort_f->lens.p + y->loff + d * 4, 4);
+		if (lx != ly)
+			return lx < ly ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Rename colliding keys (see COLLISIONS in ddbflat(1)) and rebuild the
+ * record in f->out from the entries. */
+int
+flatval_resolve(struct flat *f, uint64_t lineno)
+{
+	uint32_t *ord = xmalloc(f->nent * sizeof *ord);
+	size_t *nkoff = xmalloc(f->nent * sizeof *nkoff);
+	size_t *nklen = xmalloc(f->nent * sizeof *nklen);
+	struct buf rec;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < f->nent; i++)
+		ord[i] = (uint32_t)i;
+	sort_f = f;
+	qsort(ord, f->nent, sizeof *ord, cmp_entries);
+	buf_init(&rec, f->out.max);
+	/* all original keys first, so renames avoid them */
+	flatval_set_reset(f);
+	for (i = 0; i < f->nent; i++)
+		flatval_set_add(f, f->keys.p, (uint32_t)f->ent[i].koff,
+		    (uint32_t)f->ent[i].klen);
+	for (i = 0; i < f->nent && rc == 0; i++) {
+		struct entry *e = &f->ent[ord[i]];
+		int dup = i > 0 && e->klen == f->ent[ord[i - 1]].klen &&
+		    memcmp(f->keys.p + e->koff, f->keys.p +
+		    f->ent[ord[i - 1]].koff, e->klen) == 0;
+
+		if (!dup) {
+			nkoff[ord[i]] = e->koff;
+			nklen[ord[i]] = e->klen;
+			continue;
+		}
+		for (j = 2;; j++) {
+			size_t off = f->keys.len;
+			char msg[256];
+
+			if (buf_grow(&f->keys, e->klen + f->seplen + 24) < 0) {
+				rc = -1;
+				break;
+			}
+			buf_put(&f->keys, f->keys.p + e->koff, e->klen);
+			buf_put(&f->keys, f->sep, f->seplen);
+			f->keys.len += (size_t)snprintf(f->keys.p + f->keys.len,
+			    24, "%zu", j);
+			if (flatval_set_add(f, f->keys.p, (uint32_t)off,
+			    (uint32_t)(f->keys.len - off))) {
+				f->keys.len = off;
+				continue;
+			}
+			nkoff[ord[i]] = off;
+			nklen[ord[i]] = f->keys.len - off;
+			f->c.collisions++;
+			snprintf(msg, sizeof msg, "key collision: \"%.*s\" "
+			    "renamed to \"%.*s\"", (int)e->klen,
+			    f->keys.p + e->koff, (int)(f->keys.len - off),
+			    f->keys.p + off);
+			if (f->sink.warn != NULL)
+				f->sink.warn(f->sink.ctx, lineno, msg);
+			break;
+		}
+	}
+	rc |= buf_addc(&rec, '{');
+	for (i = 0; i < f->nent && rc == 0; i++) {
+		if (i > 0)
+			rc |= buf_addc(&rec, ',');
+		rc |= buf_addc(&rec, '"');
+		rc |= buf_add(&rec, f->keys.p + nkoff[i], nklen[i]);
+		rc |= buf_add(&rec, "\":", 2);
+		rc |= buf_add(&rec, f->out.p + f->ent[i].voff, f->ent[i].vlen);
+	}
+	rc |= buf_add(&rec, "}\n", 2);
+	f->out.len = 0;
+	if (rc == 0)
+		rc = buf_add(&f->out, rec.p, rec.len);
+	buf_free(&rec);
+	free(ord);
+	free(nkoff);
+	free(nklen);
+	return rc < 0 ? flat_fail(f, "TooLarge", "record output too large") : 0;
+}
+

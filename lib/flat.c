@@ -49,8 +49,8 @@ flat_new(const struct flat_opts *o, const struct flat_sink *s)
 	buf_init(&f->lens, 8 * f->o.max_record + 65536);
 	json_toks_init(&f->tk);
 	json_toks_init(&f->tk2);
-	f->setcap = 256;
-	f->set = xcalloc(f->setcap, sizeof *f->set);
+	flat_keyset_init(&f->set);
+	buf_init(&f->rec, 8 * f->o.max_record + 65536);
 	return f;
 }
 
@@ -68,7 +68,9 @@ flat_free(struct flat *f)
 	buf_free(&f->lens);
 	json_toks_free(&f->tk);
 	json_toks_free(&f->tk2);
-	free(f->set);
+	flat_keyset_free(&f->set);
+	buf_free(&f->rec);
+	free(f->ord);
 	free(f->kp);
 	free(f->ent);
 	free(f);
@@ -96,9 +98,9 @@ unit(struct flat *f, const char *base, size_t len, int hint, uint64_t lineno)
 	if (rc == 0 && f->risky) {
 		size_t i;
 
-		flatval_set_reset(f);
+		flat_keyset_reset(&f->set);
 		for (i = 0; i < f->nkp && !f->collided; i += 2)
-			if (flatval_set_add(f, f->out.p, f->kp[i], f->kp[i + 1]))
+			if (flat_keyset_add(&f->set, f->out.p, f->kp[i], f->kp[i + 1]))
 				f->collided = 1;
 	}
 	if (rc == 0 && f->collided) {

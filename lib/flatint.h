@@ -32,20 +32,32 @@ struct wrapmeta {
 	int arrival_unit;
 };
 
-struct kslot {
+/* A set of byte strings that live in a caller's buffer (offset and
+ * length), emptied in O(1) by bumping a generation counter; used to find
+ * keys that a record would hold twice. */
+struct flat_kslot {
 	uint32_t gen;
 	uint32_t hash;
-	uint32_t off, len;	/* key text in f->out */
+	uint32_t off, len;
+};
+
+struct flat_keyset {
+	struct flat_kslot *slot;
+	size_t cap, n;		/* cap: a power of two */
+	uint32_t gen;
 };
 
 /* Collect mode (after a key collision): every entry of the record. */
 struct entry {
 	size_t koff, klen;	/* in f->keys */
+	size_t nkoff, nklen;	/* the key it gets (renamed), in f->keys */
 	size_t voff, vlen;	/* in f->out */
 	size_t loff;		/* component lengths in f->lens */
 	uint32_t depth;
 	int cls;
 };
+
+struct sortent;
 
 struct flat {
 	struct flat_opts o;
@@ -67,8 +79,7 @@ struct flat {
 	int depth;
 	int first;
 
-	struct kslot *set;
-	size_t setcap, nkeys;
+	struct flat_keyset set;
 	/* Keys of the record, checked for duplicates only when a path
 	 * component contains the separator (or is empty): without that, no
 	 * two distinct paths can join to the same key. */
@@ -82,12 +93,14 @@ struct flat {
 	size_t nent, entcap;
 	struct buf keys;	/* collect mode: key texts */
 	struct buf lens;	/* collect mode: uint32 component lengths */
+	struct sortent *ord;	/* collect mode: entries in collision order */
+	size_t ordcap;
+	struct buf rec;		/* collect mode: the record rebuilt */
 
 	/* error of the record being processed */
 	const char *ecode;
 	char emsg[512];
 	int oflow;		/* a buffer hit its cap: the record fails */
-	size_t eat;		/* byte offset of the error in the unit */
 
 	struct flat_counts c;
 };
@@ -126,8 +139,11 @@ int flatval_path_push(struct flat *f, const char *s, size_t n, int escaped);
 void flatval_path_pop(struct flat *f);
 void flatval_emit_key(struct flat *f, int cls);
 void flatval_end_value(struct flat *f);
-void flatval_set_reset(struct flat *f);
-int flatval_set_add(struct flat *f, const char *base, uint32_t off,
+void flat_keyset_init(struct flat_keyset *ks);
+void flat_keyset_free(struct flat_keyset *ks);
+void flat_keyset_reset(struct flat_keyset *ks);
+/* Adds base[off..off+len); returns 1 when it was already there. */
+int flat_keyset_add(struct flat_keyset *ks, const char *base, uint32_t off,
     uint32_t len);
 int flatval_resolve(struct flat *f, uint64_t lineno);
 

@@ -85,58 +85,80 @@ hash(const char *s, size_t n)
 }
 
 void
-flatval_set_reset(struct flat *f)
+flat_keyset_init(struct flat_keyset *ks)
 {
-	f->nkeys = 0;
-	if (++f->gen == 0) {
-		memset(f->set, 0, f->setcap * sizeof *f->set);
-		f->gen = 1;
+	ks->cap = 256;
+	ks->slot = xcalloc(ks->cap, sizeof *ks->slot);
+	ks->n = 0;
+	ks->gen = 1;
+}
+
+void
+flat_keyset_free(struct flat_keyset *ks)
+{
+	if (ks == NULL)
+		return;
+	free(ks->slot);
+	ks->slot = NULL;
+	ks->cap = ks->n = 0;
+}
+
+void
+flat_keyset_reset(struct flat_keyset *ks)
+{
+	ks->n = 0;
+	if (++ks->gen == 0) {
+		memset(ks->slot, 0, ks->cap * sizeof *ks->slot);
+		ks->gen = 1;
 	}
 }
 
-/* Returns 1 when the key was already in the set. Key text lives in `base`
- * at off/len. */
+/* Move this generation's keys to a table twice the size: rare, only for
+ * records with many attributes. */
+static void
+keyset_grow(struct flat_keyset *ks)
+{
+	struct flat_kslot *old = ks->slot;
+	size_t oldcap = ks->cap, j, i, m;
+
+	ks->cap *= 2;
+	ks->slot = xcalloc(ks->cap, sizeof *ks->slot);
+	m = ks->cap - 1;
+	for (j = 0; j < oldcap; j++) {
+		if (old[j].gen != ks->gen)
+			continue;
+		i = old[j].hash & m;
+		while (ks->slot[i].gen == ks->gen)
+			i = (i + 1) & m;
+		ks->slot[i] = old[j];
+	}
+	free(old);
+}
+
 int
-flatval_set_add(struct flat *f, const char *base, uint32_t off, uint32_t len)
+flat_keyset_add(struct flat_keyset *ks, const char *base, uint32_t off,
+    uint32_t len)
 {
 	uint32_t h = hash(base + off, len);
-	size_t m = f->setcap - 1, i = h & m;
-	struct kslot *k;
+	size_t m, i;
+	struct flat_kslot *k;
 
-	if (2 * (f->nkeys + 1) > f->setcap) {
-		/* Grow: rare, only for records with many attributes; the
-		 * keys of this generation move to the larger table. */
-		struct kslot *old = f->set;
-		size_t oldcap = f->setcap, j;
-
-		f->setcap *= 2;
-		f->set = xcalloc(f->setcap, sizeof *f->set);
-		m = f->setcap - 1;
-		for (j = 0; j < oldcap; j++) {
-			if (old[j].gen != f->gen)
-				continue;
-			i = old[j].hash & m;
-			while (f->set[i].gen == f->gen)
-				i = (i + 1) & m;
-			f->set[i] = old[j];
-		}
-		free(old);
-		i = h & m;
-	}
-	for (;;) {
-		k = &f->set[i];
-		if (k->gen != f->gen)
+	if (2 * (ks->n + 1) > ks->cap)
+		keyset_grow(ks);
+	m = ks->cap - 1;
+	for (i = h & m;; i = (i + 1) & m) {
+		k = &ks->slot[i];
+		if (k->gen != ks->gen)
 			break;
 		if (k->hash == h && k->len == len &&
 		    memcmp(base + k->off, base + off, len) == 0)
 			return 1;
-		i = (i + 1) & m;
 	}
-	k->gen = f->gen;
+	k->gen = ks->gen;
 	k->hash = h;
 	k->off = off;
 	k->len = len;
-	f->nkeys++;
+	ks->n++;
 	return 0;
 }
 
@@ -245,17 +267,10 @@ flatval_end_value(struct flat *f)
 
 /* ---- typed values ----------------------------------------------------- */
 
-static const char *
-path_name(struct flat *f)
-{
-	static char name[160];
-	size_t n = f->key.len < sizeof name - 1 ? f->key.len :
-	    sizeof name - 1;
-
-	memcpy(name, f->key.p, n);
-	name[n] = '\0';
-	return name;
-}
+/* The attribute path being written, for a message: "%.*s" arguments, cut
+ * at 150 bytes. */
+#define PATH_ARGS(f) (int)((f)->key.len < 150 ? (f)->key.len : 150), \
+	((f)->key.p != NULL ? (f)->key.p : "")
 
 /* A string token's content, unescaped into f->tmp when needed. */
 static const char *
@@ -284,8 +299,8 @@ write_number(struct flat *f, const char *base, const struct json_tok *t)
 	int k;
 
 	if (t->type != JSON_STRING)
-		return flat_fail(f, "BadValue", "attribute %s: N value must be a "
-		    "string, not a JSON %s", path_name(f),
+		return flat_fail(f, "BadValue", "attribute %.*s: N value must be a "
+		    "string, not a JSON %s", PATH_ARGS(f),
 		    t->type == JSON_NUMBER ? "number" : "value");
 	s = tok_text(f, base, t, &n);
 	if (buf_grow(&f->out, n + 4) < 0)
@@ -294,8 +309,8 @@ write_number(struct flat *f, const char *base, const struct json_tok *t)
 		f->out.p[f->out.len++] = '"';
 	k = flat_number(s, n, f->out.p + f->out.len);
 	if (k < 0)
-		return flat_fail(f, "BadNumber", "attribute %s: invalid number "
-		    "\"%.*s\"", path_name(f), (int)(n > 60 ? 60 : n), s);
+		return flat_fail(f, "BadNumber", "attribute %.*s: invalid number "
+		    "\"%.*s\"", PATH_ARGS(f), (int)(n > 60 ? 60 : n), s);
 	f->out.len += (size_t)k;
 	if (f->o.numbers_string)
 		f->out.p[f->out.len++] = '"';
@@ -307,8 +322,8 @@ write_string(struct flat *f, const char *base, const struct json_tok *t,
     const char *tag)
 {
 	if (t->type != JSON_STRING)
-		return flat_fail(f, "BadValue", "attribute %s: %s value must be a "
-		    "string", path_name(f), tag);
+		return flat_fail(f, "BadValue", "attribute %.*s: %s value must be a "
+		    "string", PATH_ARGS(f), tag);
 	out_c(f, '"');
 	out_add(f, base + t->start, t->end - t->start);
 	out_c(f, '"');
@@ -322,12 +337,12 @@ write_binary(struct flat *f, const char *base, const struct json_tok *t)
 	size_t n;
 
 	if (t->type != JSON_STRING)
-		return flat_fail(f, "BadValue", "attribute %s: B value must be a "
-		    "base64 string", path_name(f));
+		return flat_fail(f, "BadValue", "attribute %.*s: B value must be a "
+		    "base64 string", PATH_ARGS(f));
 	s = tok_text(f, base, t, &n);
 	if (!b64_valid(s, n))
-		return flat_fail(f, "BadBase64", "attribute %s: invalid base64 in "
-		    "B value", path_name(f));
+		return flat_fail(f, "BadBase64", "attribute %.*s: invalid base64 in "
+		    "B value", PATH_ARGS(f));
 	out_c(f, '"');
 	out_add(f, s, n);	/* base64 text needs no escaping */
 	out_c(f, '"');
@@ -350,11 +365,11 @@ typed(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 	size_t n;
 
 	if (v->type != JSON_OBJECT)
-		return flat_fail(f, "BadValue", "attribute %s: value is not a typed "
-		    "object like {\"S\":...}", path_name(f));
+		return flat_fail(f, "BadValue", "attribute %.*s: value is not a typed "
+		    "object like {\"S\":...}", PATH_ARGS(f));
 	if (v->n != 1)
-		return flat_fail(f, "BadValue", "attribute %s: expected exactly one "
-		    "type tag, found %u", path_name(f), v->n);
+		return flat_fail(f, "BadValue", "attribute %.*s: expected exactly one "
+		    "type tag, found %u", PATH_ARGS(f), v->n);
 	k = &ts->t[vi + 1];
 	s = base + k->start;
 	n = k->end - k->start;
@@ -392,8 +407,8 @@ typed(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 		break;
 	}
 unknown:
-	return flat_fail(f, "UnknownType", "attribute %s: unknown type tag \"%.*s\"",
-	    path_name(f), (int)(n > 20 ? 20 : n), s);
+	return flat_fail(f, "UnknownType", "attribute %.*s: unknown type tag \"%.*s\"",
+	    PATH_ARGS(f), (int)(n > 20 ? 20 : n), s);
 }
 
 static int
@@ -406,15 +421,15 @@ write_set(struct flat *f, const char *base, struct json_toks *ts,
 	    [T_BS] = "BS" };
 
 	if (a->type != JSON_ARRAY)
-		return flat_fail(f, "BadValue", "attribute %s: %s value must be an "
-		    "array", path_name(f), names[tag]);
+		return flat_fail(f, "BadValue", "attribute %.*s: %s value must be an "
+		    "array", PATH_ARGS(f), names[tag]);
 	out_c(f, '[');
 	for (k = 0, e = pi + 1; k < a->n; k++, e = ts->t[e].next) {
 		if (k > 0)
 			out_c(f, ',');
 		if (ts->t[e].type != JSON_STRING)
-			return flat_fail(f, "BadValue", "attribute %s: %s elements "
-			    "must be strings", path_name(f), names[tag]);
+			return flat_fail(f, "BadValue", "attribute %.*s: %s elements "
+			    "must be strings", PATH_ARGS(f), names[tag]);
 		if ((tag == T_SS ? write_string(f, base, &ts->t[e], "SS") :
 		    tag == T_NS ? write_number(f, base, &ts->t[e]) :
 		    write_binary(f, base, &ts->t[e])) < 0)
@@ -439,8 +454,8 @@ write_scalar(struct flat *f, const char *base, struct json_toks *ts,
 		return write_binary(f, base, p);
 	case T_BOOL:
 		if (p->type != JSON_TRUE && p->type != JSON_FALSE)
-			return flat_fail(f, "BadValue", "attribute %s: BOOL value "
-			    "must be true or false", path_name(f));
+			return flat_fail(f, "BadValue", "attribute %.*s: BOOL value "
+			    "must be true or false", PATH_ARGS(f));
 		if (p->type == JSON_TRUE)
 			out_add(f, "true", 4);
 		else
@@ -448,8 +463,8 @@ write_scalar(struct flat *f, const char *base, struct json_toks *ts,
 		return 0;
 	case T_NULL:
 		if (p->type != JSON_TRUE)
-			return flat_fail(f, "BadValue", "attribute %s: NULL value "
-			    "must be true", path_name(f));
+			return flat_fail(f, "BadValue", "attribute %.*s: NULL value "
+			    "must be true", PATH_ARGS(f));
 		out_add(f, "null", 4);
 		return 0;
 	default:
@@ -470,8 +485,8 @@ plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
 	p = &ts->t[pi];
 	if (tag == T_M) {
 		if (p->type != JSON_OBJECT)
-			return flat_fail(f, "BadValue", "attribute %s: M value must "
-			    "be an object", path_name(f));
+			return flat_fail(f, "BadValue", "attribute %.*s: M value must "
+			    "be an object", PATH_ARGS(f));
 		out_c(f, '{');
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e + 1].next) {
 			if (k > 0)
@@ -488,8 +503,8 @@ plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
 	}
 	if (tag == T_L) {
 		if (p->type != JSON_ARRAY)
-			return flat_fail(f, "BadValue", "attribute %s: L value must "
-			    "be an array", path_name(f));
+			return flat_fail(f, "BadValue", "attribute %.*s: L value must "
+			    "be an array", PATH_ARGS(f));
 		out_c(f, '[');
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e].next) {
 			if (k > 0)
@@ -518,8 +533,8 @@ attr(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 	p = &ts->t[pi];
 	if (tag == T_M) {
 		if (p->type != JSON_OBJECT)
-			return flat_fail(f, "BadValue", "attribute %s: M value must "
-			    "be an object", path_name(f));
+			return flat_fail(f, "BadValue", "attribute %.*s: M value must "
+			    "be an object", PATH_ARGS(f));
 		if (p->n == 0) {
 			flatval_emit_key(f, cls);
 			out_add(f, "{}", 2);
@@ -536,8 +551,8 @@ attr(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 	}
 	if (tag == T_L && f->o.lists_index) {
 		if (p->type != JSON_ARRAY)
-			return flat_fail(f, "BadValue", "attribute %s: L value must "
-			    "be an array", path_name(f));
+			return flat_fail(f, "BadValue", "attribute %.*s: L value must "
+			    "be an array", PATH_ARGS(f));
 		if (p->n == 0) {
 			flatval_emit_key(f, cls);
 			out_add(f, "[]", 2);
@@ -604,23 +619,33 @@ flatval_begin(struct flat *f)
 	f->nent = 0;
 	f->keys.len = 0;
 	f->lens.len = 0;
-	flatval_set_reset(f);
+	flat_keyset_reset(&f->set);
 }
 
 /* Emit the chosen image(s) of a change: op is INSERT/MODIFY/REMOVE. */
 
 /* ---- collisions ------------------------------------------------------- */
 
-static struct flat *sort_f;
+/* One entry as the collision order sees it; the pointers stay valid while
+ * the entries are sorted (nothing is appended to keys or lens then). */
+struct sortent {
+	const char *key;
+	const char *lens;	/* depth uint32 component lengths */
+	size_t klen;
+	uint32_t depth;
+	uint32_t idx;		/* in f->ent */
+	int cls;
+};
 
+/* The order of COLLISIONS in ddbflat(1): key text, then class (metadata,
+ * new image, old image), then fewer components, then shorter components
+ * from the left. */
 static int
 cmp_entries(const void *a, const void *b)
 {
-	const struct entry *x = &sort_f->ent[*(const uint32_t *)a];
-	const struct entry *y = &sort_f->ent[*(const uint32_t *)b];
-	const char *kp = sort_f->keys.p;
+	const struct sortent *x = a, *y = b;
 	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(kp + x->koff, kp + y->koff, n);
+	int c = memcmp(x->key, y->key, n);
 	uint32_t lx, ly;
 
 	if (c != 0)
@@ -632,11 +657,67 @@ cmp_entries(const void *a, const void *b)
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
 	for (uint32_t d = 0; d < x->depth; d++) {
-		memcpy(&lx, sort_f->lens.p + x->loff + d * 4, 4);
-		memcpy(&ly, sort_f->lens.p + y->loff + d * 4, 4);
+		memcpy(&lx, x->lens + d * 4, 4);
+		memcpy(&ly, y->lens + d * 4, 4);
 		if (lx != ly)
 			return lx < ly ? -1 : 1;
 	}
+	return 0;
+}
+
+/* f->ord: the entries in collision order. */
+static void
+sort_entries(struct flat *f)
+{
+	size_t i;
+
+	if (f->nent > f->ordcap) {
+		f->ordcap = f->nent * 2;
+		f->ord = xrealloc(f->ord, f->ordcap * sizeof *f->ord);
+	}
+	for (i = 0; i < f->nent; i++) {
+		struct sortent *o = &f->ord[i];
+		const struct entry *e = &f->ent[i];
+
+		o->key = f->keys.p + e->koff;
+		o->klen = e->klen;
+		o->lens = f->lens.p + e->loff;
+		o->depth = e->depth;
+		o->cls = e->cls;
+		o->idx = (uint32_t)i;
+	}
+	qsort(f->ord, f->nent, sizeof *f->ord, cmp_entries);
+}
+
+/* Give entry e the key + separator + the smallest number from 2 up that no
+ * other key has. */
+static int
+rename_entry(struct flat *f, struct entry *e, uint64_t lineno)
+{
+	char msg[256];
+	size_t j, off;
+
+	for (j = 2;; j++) {
+		off = f->keys.len;
+		if (buf_grow(&f->keys, e->klen + f->seplen + 24) < 0)
+			return -1;
+		buf_put(&f->keys, f->keys.p + e->koff, e->klen);
+		buf_put(&f->keys, f->sep, f->seplen);
+		f->keys.len += (size_t)snprintf(f->keys.p + f->keys.len, 24,
+		    "%zu", j);
+		if (!flat_keyset_add(&f->set, f->keys.p, (uint32_t)off,
+		    (uint32_t)(f->keys.len - off)))
+			break;
+		f->keys.len = off;
+	}
+	e->nkoff = off;
+	e->nklen = f->keys.len - off;
+	f->c.collisions++;
+	snprintf(msg, sizeof msg, "key collision: \"%.*s\" renamed to "
+	    "\"%.*s\"", (int)e->klen, f->keys.p + e->koff, (int)e->nklen,
+	    f->keys.p + off);
+	if (f->sink.warn != NULL)
+		f->sink.warn(f->sink.ctx, lineno, msg);
 	return 0;
 }
 
@@ -645,80 +726,42 @@ cmp_entries(const void *a, const void *b)
 int
 flatval_resolve(struct flat *f, uint64_t lineno)
 {
-	uint32_t *ord = xmalloc(f->nent * sizeof *ord);
-	size_t *nkoff = xmalloc(f->nent * sizeof *nkoff);
-	size_t *nklen = xmalloc(f->nent * sizeof *nklen);
-	struct buf rec;
-	size_t i, j;
+	struct buf *rec = &f->rec;
+	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < f->nent; i++)
-		ord[i] = (uint32_t)i;
-	sort_f = f;
-	qsort(ord, f->nent, sizeof *ord, cmp_entries);
-	buf_init(&rec, f->out.max);
+	sort_entries(f);
 	/* all original keys first, so renames avoid them */
-	flatval_set_reset(f);
-	for (i = 0; i < f->nent; i++)
-		flatval_set_add(f, f->keys.p, (uint32_t)f->ent[i].koff,
+	flat_keyset_reset(&f->set);
+	for (i = 0; i < f->nent; i++) {
+		f->ent[i].nkoff = f->ent[i].koff;
+		f->ent[i].nklen = f->ent[i].klen;
+		flat_keyset_add(&f->set, f->keys.p, (uint32_t)f->ent[i].koff,
 		    (uint32_t)f->ent[i].klen);
-	for (i = 0; i < f->nent && rc == 0; i++) {
-		struct entry *e = &f->ent[ord[i]];
-		int dup = i > 0 && e->klen == f->ent[ord[i - 1]].klen &&
-		    memcmp(f->keys.p + e->koff, f->keys.p +
-		    f->ent[ord[i - 1]].koff, e->klen) == 0;
-
-		if (!dup) {
-			nkoff[ord[i]] = e->koff;
-			nklen[ord[i]] = e->klen;
-			continue;
-		}
-		for (j = 2;; j++) {
-			size_t off = f->keys.len;
-			char msg[256];
-
-			if (buf_grow(&f->keys, e->klen + f->seplen + 24) < 0) {
-				rc = -1;
-				break;
-			}
-			buf_put(&f->keys, f->keys.p + e->koff, e->klen);
-			buf_put(&f->keys, f->sep, f->seplen);
-			f->keys.len += (size_t)snprintf(f->keys.p + f->keys.len,
-			    24, "%zu", j);
-			if (flatval_set_add(f, f->keys.p, (uint32_t)off,
-			    (uint32_t)(f->keys.len - off))) {
-				f->keys.len = off;
-				continue;
-			}
-			nkoff[ord[i]] = off;
-			nklen[ord[i]] = f->keys.len - off;
-			f->c.collisions++;
-			snprintf(msg, sizeof msg, "key collision: \"%.*s\" "
-			    "renamed to \"%.*s\"", (int)e->klen,
-			    f->keys.p + e->koff, (int)(f->keys.len - off),
-			    f->keys.p + off);
-			if (f->sink.warn != NULL)
-				f->sink.warn(f->sink.ctx, lineno, msg);
-			break;
-		}
 	}
-	rc |= buf_addc(&rec, '{');
+	for (i = 1; i < f->nent && rc == 0; i++) {
+		struct entry *e = &f->ent[f->ord[i].idx];
+		const struct entry *p = &f->ent[f->ord[i - 1].idx];
+
+		if (e->klen == p->klen && memcmp(f->keys.p + e->koff,
+		    f->keys.p + p->koff, e->klen) == 0)
+			rc = rename_entry(f, e, lineno);
+	}
+	rec->len = 0;
+	rc |= buf_addc(rec, '{');
 	for (i = 0; i < f->nent && rc == 0; i++) {
+		const struct entry *e = &f->ent[i];
+
 		if (i > 0)
-			rc |= buf_addc(&rec, ',');
-		rc |= buf_addc(&rec, '"');
-		rc |= buf_add(&rec, f->keys.p + nkoff[i], nklen[i]);
-		rc |= buf_add(&rec, "\":", 2);
-		rc |= buf_add(&rec, f->out.p + f->ent[i].voff, f->ent[i].vlen);
+			rc |= buf_addc(rec, ',');
+		rc |= buf_addc(rec, '"');
+		rc |= buf_add(rec, f->keys.p + e->nkoff, e->nklen);
+		rc |= buf_add(rec, "\":", 2);
+		rc |= buf_add(rec, f->out.p + e->voff, e->vlen);
 	}
-	rc |= buf_add(&rec, "}\n", 2);
+	rc |= buf_add(rec, "}\n", 2);
 	f->out.len = 0;
 	if (rc == 0)
-		rc = buf_add(&f->out, rec.p, rec.len);
-	buf_free(&rec);
-	free(ord);
-	free(nkoff);
-	free(nklen);
+		rc = buf_add(&f->out, rec->p, rec->len);
 	return rc < 0 ? flat_fail(f, "TooLarge", "record output too large") : 0;
 }
-

@@ -57,6 +57,28 @@ struct entry {
 	int cls;
 };
 
+/* A bad unit being kept (flat.c): input bytes that go to the sink's
+ * error() whole, or in parts when they outgrow the window. It starts where
+ * a value that cannot be read starts and ends where reading can resume;
+ * the scanner that finds that point keeps its state here. Offsets count
+ * bytes from the start of the input. */
+struct flat_bad {
+	int ctx;		/* BAD_TOP, BAD_ELEM, BAD_REST (flat.c) */
+	int col;		/* pretty array: its elements' column; else -1 */
+	const char *code;	/* errorCode */
+	char why[200];		/* the reason */
+	uint64_t line;		/* the unit's first line */
+	uint64_t err, errline;	/* where the parser gave up */
+	uint64_t scan, scanline;	/* scanned up to here */
+	uint64_t lastnw, prevnw;	/* one past the last non-white byte,
+					   and the value before that */
+	uint64_t closed;	/* one past a closing bracket at depth 0 */
+	int depth, instr, esc, opened, firstline, bol, linecol;
+	unsigned char prevc;	/* the last non-white byte */
+	unsigned parts;		/* parts handed out so far */
+	int ateof;		/* it ends with the input */
+};
+
 struct sortent;
 
 struct flat {
@@ -65,10 +87,23 @@ struct flat {
 	char sep[64];		/* escaped separator */
 	size_t seplen;
 
-	struct buf win;		/* input window */
+	/* framing (flat.c) */
+	flat_read_fn rd;
+	void *rdctx;
+	struct buf win;		/* input window; [pos, len) not used yet */
 	size_t pos;
+	uint64_t woff;		/* input offset of win.p[0] */
 	int eof;
-	uint64_t line;
+	uint64_t line;		/* line of win.p[pos] */
+	int st;			/* ST_* (flat.c) */
+	int hint;		/* HINT_* of the array's elements */
+	int top_array;		/* that array is the top-level value */
+	int bol, bolcol;	/* only white space since a newline; its width */
+	int col;		/* the value at pos starts its line in this
+				   column, or -1 */
+	int elem_col;		/* column of the array's first element, or -1 */
+	int strict, stop;
+	struct flat_bad bad;
 
 	struct json_toks tk, tk2;
 	struct buf dec;		/* decoded Data */
@@ -145,6 +180,8 @@ void flat_keyset_reset(struct flat_keyset *ks);
 /* Adds base[off..off+len); returns 1 when it was already there. */
 int flat_keyset_add(struct flat_keyset *ks, const char *base, uint32_t off,
     uint32_t len);
+/* Would the record just built hold a key twice? */
+int flatval_collides(struct flat *f);
 int flatval_resolve(struct flat *f, uint64_t lineno);
 
 /* flatrec.c */

@@ -665,6 +665,21 @@ cmp_entries(const void *a, const void *b)
 	return 0;
 }
 
+int
+flatval_collides(struct flat *f)
+{
+	size_t i;
+
+	if (f->risky) {
+		flat_keyset_reset(&f->set);
+		for (i = 0; i < f->nkp && !f->collided; i += 2)
+			if (flat_keyset_add(&f->set, f->out.p, f->kp[i],
+			    f->kp[i + 1]))
+				f->collided = 1;
+	}
+	return f->collided;
+}
+
 /* f->ord: the entries in collision order. */
 static void
 sort_entries(struct flat *f)

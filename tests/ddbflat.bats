@@ -361,6 +361,150 @@ open("big.gz", "wb").write(gzip.compress(lines.encode()))'
 	[[ "$stderr" == *"u.json:3: unrecognised record"* ]]
 }
 
+# ---- nothing accepted is lost ---------------------------------------------
+# Every record id of the input must be in the rows or in the rawData of the
+# errors file (tests/lib/ddbflat-kept.py), and a bad record's rawData must
+# be the record whole, so fixing it and replaying recovers it.
+
+kept() { /usr/bin/python3 "$TOP/tests/lib/ddbflat-kept.py" "$@"; }
+
+@test "malformed NDJSON: each bad line is kept whole with its newline, the others flow" {
+	# broken-ndjson.json: rec-03 has garbage before it, rec-05 is cut
+	# short, rec-07 has invalid UTF-8, rec-08 a missing quote, rec-09 a
+	# number that is no string
+	run -1 --separate-stderr ddbflat --errors err.json "$D/broken-ndjson.json"
+	[ "${#lines[@]}" -eq 5 ]
+	assert_line --index 3 '{"id":"rec-06","n":6}'
+	run -0 jq -r .line err.json
+	assert_output "$(printf '%s\n' 3 5 7 8 9)"
+	ddbflat "$D/broken-ndjson.json" >rows.json 2>/dev/null || true
+	run -0 kept "$D/broken-ndjson.json" rows.json err.json
+	assert_output "10 ids: 5 in rows, 5 in errors"
+	# the line with garbage before the record: every byte, and the newline
+	jq -r 'select(.line == 3) | .rawData' err.json | base64 -d >raw3
+	sed -n 3p "$D/broken-ndjson.json" | cmp - raw3
+	# a record that parsed but failed: the same, newline included
+	jq -r 'select(.line == 9) | .rawData' err.json | base64 -d >raw9
+	sed -n 9p "$D/broken-ndjson.json" | cmp - raw9
+	# fixed and replayed, the five bad records come back
+	jq -r .rawData err.json | base64 -d |
+		sed -e 's/^x{/{/' -e 's/"5"$/"5"}}}/' -e 's/n\xff/n/' \
+		    -e 's/"rec-08}/"rec-08"}/' -e 's/"N":9}/"N":"9"}/' >fixed.json
+	run -0 ddbflat fixed.json
+	assert_output "$(printf '{"id":"rec-%02d","n":%d}\n' 3 3 5 5 7 7 8 8 9 9)"
+}
+
+@test "a pretty Lambda event broken in two records: those two are kept whole, the others flow" {
+	# rec-02 lacks a comma after "eventName", rec-04 has a line cut in
+	# the middle of a string
+	run -1 --separate-stderr ddbflat --errors err.json "$D/broken-lambda-pretty.json"
+	[ "${#lines[@]}" -eq 4 ]
+	assert_line --index 1 --partial '"_ddb_event_id":"rec-03"'
+	assert_line --index 3 --partial '"_ddb_event_id":"rec-06"'
+	[[ "$stderr" == *"broken-lambda-pretty.json:48: malformed JSON at line 52: expected ',' or '}'"* ]]
+	run -0 kept "$D/broken-lambda-pretty.json" <(ddbflat "$D/broken-lambda-pretty.json" 2>/dev/null) err.json
+	assert_output "6 ids: 4 in rows, 2 in errors"
+	# each rawData is one element, from its '{' to its '}'
+	run -0 bash -c "jq -r 'select(.line == 48) | .rawData' err.json | base64 -d"
+	assert_line --index 0 '{'
+	assert_line --index 1 --partial '"eventID": "rec-02"'
+	assert_line --index -1 '        }'
+	jq -r .rawData err.json | base64 -d |
+		sed -e 's/"eventName": "INSERT"$/&,/' \
+		    -e 's/"awsRegion": "us-ea$/"awsRegion": "us-east-1",/' >fixed.json
+	run -0 ddbflat --no-meta fixed.json
+	assert_output "$(printf '%s\n' '{"id":"rec-02","n":2,"tags":[{"k":"a"},{"k":"b"}]}' \
+		'{"id":"rec-04","n":4,"tags":[{"k":"a"},{"k":"b"}]}')"
+}
+
+@test "a document cut at the end of the file: the records before flow, the cut one is kept" {
+	run -1 --separate-stderr ddbflat --errors err.json "$D/broken-cut.json"
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "$stderr" == *"broken-cut.json:183: malformed JSON at line 196: unexpected end of input (truncated record)"* ]]
+	run -0 kept "$D/broken-cut.json" <(ddbflat "$D/broken-cut.json" 2>/dev/null) err.json
+	assert_output "5 ids: 4 in rows, 1 in errors"
+	# the cut record's bytes run to the end of the file
+	jq -r .rawData err.json | base64 -d >raw
+	tail -c "$(stat -c %s raw)" "$D/broken-cut.json" | cmp - raw
+}
+
+@test "a UTF-8 byte order mark is skipped: at the start of a file, of stdin, of a gzip member" {
+	printf '\xef\xbb\xbf' >bom.json
+	cat "$D/streams-lambda.json" >>bom.json
+	run -0 --separate-stderr ddbflat bom.json
+	assert_output "$(cat "$D/streams-lambda.out")"
+	run -0 --separate-stderr bash -c "ddbflat < bom.json"
+	assert_output "$(cat "$D/streams-lambda.out")"
+	# .NET tools write one before each document of a concatenation too
+	{ printf '\xef\xbb\xbf'; sed -n 1p "$D/blog-pair.json"; printf '\xef\xbb\xbf'; sed -n 2p "$D/blog-pair.json"; } | gzip >a.gz
+	{ printf '\xef\xbb\xbf'; cat "$D/scan.json"; } | gzip >b.gz
+	cat a.gz b.gz >two.gz
+	run -0 --separate-stderr ddbflat two.gz
+	[ "${#lines[@]}" -eq 4 ]
+	assert_line --index 3 --partial '"SongTitle":"Scared of My Shadow"'
+	# a BOM inside a value is no BOM: that record fails, nothing is lost
+	printf '{"Item":{"a":{"S":"x"}}}\n\xef\xbb\xbf{"Item":{"id":{"S":"rec-01"}}}\n' >mid.json
+	run -0 ddbflat mid.json
+}
+
+@test "a BOM before a file with a bad record: the bad record is kept whole, nothing is lost" {
+	{ printf '\xef\xbb\xbf'; cat "$D/broken-ndjson.json"; } >bom.json
+	run -1 --separate-stderr ddbflat --errors err.json bom.json
+	[ "${#lines[@]}" -eq 5 ]
+	assert_line --index 0 '{"id":"rec-01","n":1}'
+	run -0 kept bom.json <(ddbflat bom.json 2>/dev/null) err.json
+	assert_output "10 ids: 5 in rows, 5 in errors"
+	# not 2 bytes (the BOM seen before the rest of it was read)
+	[ "$(jq -r 'select(.line == 3) | .rawData' err.json | base64 -d | wc -c)" -eq 46 ]
+}
+
+@test "an element larger than --max-record goes to --errors whole, in parts; the next elements flow" {
+	python3 -c '
+import json
+recs = [{"eventID": "rec-%02d" % i, "eventName": "INSERT", "dynamodb": {"NewImage":
+        {"id": {"S": "rec-%02d" % i}, "pad": {"S": "x" * (3000000 if i == 2 else 10)}}}}
+        for i in range(1, 6)]
+open("compact.json", "w").write(json.dumps({"Records": recs}) + "\n")
+open("pretty.json", "w").write(json.dumps({"Records": recs}, indent=2) + "\n")
+open("element2.json", "w").write(json.dumps(recs[1]))'
+	for f in compact pretty; do
+		rm -f err.json
+		run -1 --separate-stderr ddbflat --max-record 16K --errors err.json $f.json
+		[ "${#lines[@]}" -eq 4 ]
+		assert_line --index 1 --partial '"id":"rec-03"'
+		[ "$(grep -c 'record larger than --max-record (16384 bytes)' <<<"$stderr")" -eq 1 ]
+		# one record, 3 MB: parts of 16 KiB in order, one line each
+		run -0 jq -r '"\(.line) \(.errorMessage)"' err.json
+		[ "${#lines[@]}" -gt 100 ]
+		[ "$(cut -d' ' -f1 <<<"$output" | sort -u | wc -l)" -eq 1 ]
+		assert_line --index 0 --partial ": kept in parts, part 1"
+		assert_line --index 1 --partial ": kept in parts, part 2"
+		run -0 jq -s 'map(.rawData | @base64d | length) | max' err.json
+		[ "$output" -le 16384 ]
+		run -0 kept $f.json <(ddbflat --max-record 16K $f.json 2>/dev/null) err.json
+		assert_output "5 ids: 4 in rows, 1 in errors"
+		# joined, the parts are the element, every byte of it
+		jq -r .rawData err.json | base64 -d >raw
+		if [ $f = compact ]; then cmp raw element2.json; fi
+		run -0 jq -c '{id: .eventID, pad: (.dynamodb.NewImage.pad.S | length)}' raw
+		assert_output '{"id":"rec-02","pad":3000000}'
+	done
+	run -0 ddbflat --stats st.json compact.json
+	run -0 jq -r '"\(.records_in) \(.records_out)"' st.json
+	assert_output "5 5"
+}
+
+@test "--strict stops after the first bad record, kept whole" {
+	run -3 --separate-stderr ddbflat --strict --errors err.json "$D/broken-lambda-pretty.json"
+	[ "${#lines[@]}" -eq 1 ]
+	run -0 jq -s length err.json
+	assert_output 1
+	run -0 bash -c "jq -r .rawData err.json | base64 -d"
+	assert_line --index 1 --partial '"eventID": "rec-02"'
+	assert_line --index -1 '        }'
+	refute_output --partial rec-03
+}
+
 # ---- interface ---------------------------------------------------------------
 
 @test "writing to a full disk fails with exit 4 and a message" {

@@ -54,12 +54,13 @@ on_record(void *ctx, const char *line, size_t len, const char *raw,
 
 static void
 on_error(void *ctx, uint64_t lineno, const char *code, const char *msg,
-    const char *raw, size_t rawlen)
+    const char *raw, size_t rawlen, unsigned part)
 {
 	(void)ctx;
 	(void)lineno;
 	(void)raw;
 	(void)rawlen;
+	(void)part;
 	if (code == NULL || msg == NULL || *msg == '\0')
 		abort();
 }

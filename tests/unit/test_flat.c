@@ -138,7 +138,7 @@ on_record(void *ctx, const char *line, size_t len, const char *raw,
 
 static void
 on_error(void *ctx, uint64_t lineno, const char *code, const char *msg,
-    const char *raw, size_t rawlen)
+    const char *raw, size_t rawlen, unsigned part)
 {
 	struct sink_out *s = ctx;
 
@@ -146,6 +146,7 @@ on_error(void *ctx, uint64_t lineno, const char *code, const char *msg,
 	(void)msg;
 	(void)raw;
 	(void)rawlen;
+	(void)part;
 	if (s->errors++ == 0)
 		snprintf(s->code, sizeof s->code, "%s", code);
 }
@@ -276,7 +277,8 @@ static void
 test_records(void)
 {
 	struct flat_opts o;
-	struct flat_sink sink = { NULL, on_record, on_error, on_warn };
+	struct flat_sink sink = { NULL, on_record, on_error, on_warn, NULL,
+	    NULL };
 	struct sink_out s;
 	struct flat *f;
 	struct mem m;

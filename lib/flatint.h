@@ -28,7 +28,7 @@ struct slice {
 };
 
 struct wrapmeta {
-	struct slice seq, arrival;
+	struct slice seq, arrival, shard;
 	int arrival_unit;
 };
 

@@ -148,67 +148,81 @@ images(struct flat *f, const char *base, struct json_toks *ts, int remove,
 	return 0;
 }
 
+/* The metadata columns of a change record, in the order ddbflat(1) lists
+ * them. */
+static int
+change_meta(struct flat *f, const char *base, struct json_toks *ts,
+    uint32_t root, uint32_t ddb, int remove, const struct wrapmeta *wm)
+{
+	uint32_t v, prec;
+	int unit = DDBTIME_AUTO;
+	const struct json_tok *t;
+	const char *tn;
+	size_t tl;
+
+	meta_tok(f, "_ddb_op", base, &ts->t[JSON_GET(ts, base, root,
+	    "eventName")]);
+	v = JSON_GET(ts, base, root, "tableName");
+	if (v != 0 && ts->t[v].type == JSON_STRING) {
+		meta_tok(f, "_ddb_table", base, &ts->t[v]);
+	} else if ((v = JSON_GET(ts, base, root, "eventSourceARN")) != 0 &&
+	    ts->t[v].type == JSON_STRING) {
+		t = &ts->t[v];
+		if (arn_table(base + t->start, t->end - t->start, &tn, &tl))
+			meta_str(f, "_ddb_table", tn, tl);
+	}
+	if ((v = JSON_GET(ts, base, root, "eventID")) != 0)
+		meta_tok(f, "_ddb_event_id", base, &ts->t[v]);
+	/* The record's own DynamoDB Streams number wins over the Kinesis one
+	 * of its envelope: it orders the item's changes. */
+	if ((v = JSON_GET(ts, base, ddb, "SequenceNumber")) != 0)
+		meta_tok(f, "_ddb_seq", base, &ts->t[v]);
+	else if (wm != NULL && wm->seq.p != NULL)
+		meta_str(f, "_ddb_seq", wm->seq.p, wm->seq.n);
+	if (wm != NULL && wm->shard.p != NULL)
+		meta_str(f, "_ddb_shard", wm->shard.p, wm->shard.n);
+	prec = JSON_GET(ts, base, ddb, "ApproximateCreationDateTimePrecision");
+	if (str_is(ts, base, prec, "MILLISECOND"))
+		unit = DDBTIME_MS;
+	else if (str_is(ts, base, prec, "MICROSECOND"))
+		unit = DDBTIME_US;
+	if (meta_time_tok(f, "_ddb_ts", base, ts, JSON_GET(ts, base, ddb,
+	    "ApproximateCreationDateTime"), unit) < 0)
+		return -1;
+	if (wm != NULL && wm->arrival.p != NULL &&
+	    meta_time(f, "_ddb_arrival", wm->arrival.p, wm->arrival.n,
+	    wm->arrival.type, wm->arrival_unit) < 0)
+		return -1;
+	meta_key(f, "_ddb_ttl");
+	if (remove && is_ttl(ts, base, root))
+		out_add(f, "true", 4);
+	else
+		out_add(f, "false", 5);
+	flatval_end_value(f);
+	return 0;
+}
+
 static int
 change(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
     const struct wrapmeta *wm)
 {
 	uint32_t ev = JSON_GET(ts, base, root, "eventName");
 	uint32_t ddb = JSON_GET(ts, base, root, "dynamodb");
-	uint32_t v, prec;
-	int remove, unit = DDBTIME_AUTO;
-	const struct json_tok *t;
+	int remove;
 
 	if (ddb == 0 || ts->t[ddb].type != JSON_OBJECT)
-		return flat_fail(f, "BadRecord", "\"dynamodb\" is missing or not an "
-		    "object");
+		return flat_fail(f, "BadRecord", "\"dynamodb\" is missing or "
+		    "not an object");
 	if (str_is(ts, base, ev, "INSERT") || str_is(ts, base, ev, "MODIFY"))
 		remove = 0;
 	else if (str_is(ts, base, ev, "REMOVE"))
 		remove = 1;
 	else
-		return flat_fail(f, "BadRecord", "eventName must be INSERT, MODIFY or "
-		    "REMOVE");
-	if (!f->o.no_meta) {
-		meta_tok(f, "_ddb_op", base, &ts->t[ev]);
-		v = JSON_GET(ts, base, root, "tableName");
-		if (v != 0 && ts->t[v].type == JSON_STRING) {
-			meta_tok(f, "_ddb_table", base, &ts->t[v]);
-		} else if ((v = JSON_GET(ts, base, root, "eventSourceARN")) != 0 &&
-		    ts->t[v].type == JSON_STRING) {
-			const char *tn;
-			size_t tl;
-
-			t = &ts->t[v];
-			if (arn_table(base + t->start, t->end - t->start, &tn,
-			    &tl))
-				meta_str(f, "_ddb_table", tn, tl);
-		}
-		if ((v = JSON_GET(ts, base, root, "eventID")) != 0)
-			meta_tok(f, "_ddb_event_id", base, &ts->t[v]);
-		if ((v = JSON_GET(ts, base, ddb, "SequenceNumber")) != 0)
-			meta_tok(f, "_ddb_seq", base, &ts->t[v]);
-		else if (wm != NULL && wm->seq.p != NULL)
-			meta_str(f, "_ddb_seq", wm->seq.p, wm->seq.n);
-		prec = JSON_GET(ts, base, ddb,
-		    "ApproximateCreationDateTimePrecision");
-		if (str_is(ts, base, prec, "MILLISECOND"))
-			unit = DDBTIME_MS;
-		else if (str_is(ts, base, prec, "MICROSECOND"))
-			unit = DDBTIME_US;
-		if (meta_time_tok(f, "_ddb_ts", base, ts, JSON_GET(ts, base, ddb,
-		    "ApproximateCreationDateTime"), unit) < 0)
-			return -1;
-		if (wm != NULL && wm->arrival.p != NULL &&
-		    meta_time(f, "_ddb_arrival", wm->arrival.p, wm->arrival.n,
-		    wm->arrival.type, wm->arrival_unit) < 0)
-			return -1;
-		meta_key(f, "_ddb_ttl");
-		if (remove && is_ttl(ts, base, root))
-			out_add(f, "true", 4);
-		else
-			out_add(f, "false", 5);
-		flatval_end_value(f);
-	}
+		return flat_fail(f, "BadRecord", "eventName must be INSERT, "
+		    "MODIFY or REMOVE");
+	if (!f->o.no_meta &&
+	    change_meta(f, base, ts, root, ddb, remove, wm) < 0)
+		return -1;
 	return images(f, base, ts, remove, JSON_GET(ts, base, ddb, "Keys"),
 	    JSON_GET(ts, base, ddb, "NewImage"),
 	    JSON_GET(ts, base, ddb, "OldImage"));
@@ -303,16 +317,24 @@ wrapped(struct flat *f, const char *base, struct json_toks *ts, uint32_t di,
 	return flatrec_dispatch(f, f->dec.p + sk, &f->tk2, HINT_RECORD, wm, 1);
 }
 
+/* A string token's text as a slice (left empty for other types). */
+static void
+slice_str(struct slice *sl, const char *base, const struct json_toks *ts,
+    uint32_t vi)
+{
+	if (vi != 0 && ts->t[vi].type == JSON_STRING) {
+		sl->p = base + ts->t[vi].start;
+		sl->n = ts->t[vi].end - ts->t[vi].start;
+	}
+}
+
 /* Metadata a Kinesis or Firehose envelope carries for its record. */
 static void
 wrapmeta_fill(struct wrapmeta *wm, const char *base,
     const struct json_toks *ts, uint32_t seq, uint32_t arrival, int unit)
 {
 	memset(wm, 0, sizeof *wm);
-	if (seq != 0 && ts->t[seq].type == JSON_STRING) {
-		wm->seq.p = base + ts->t[seq].start;
-		wm->seq.n = ts->t[seq].end - ts->t[seq].start;
-	}
+	slice_str(&wm->seq, base, ts, seq);
 	if (arrival != 0) {
 		wm->arrival.p = base + ts->t[arrival].start;
 		wm->arrival.n = ts->t[arrival].end - ts->t[arrival].start;
@@ -321,6 +343,7 @@ wrapmeta_fill(struct wrapmeta *wm, const char *base,
 	}
 }
 
+/* `aws kinesis get-records` output: {"SequenceNumber", "Data", ...}. */
 static int
 kinesis(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
     uint32_t di)
@@ -333,6 +356,36 @@ kinesis(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
 	return wrapped(f, base, ts, di, &wm, "Kinesis Data");
 }
 
+/* A Lambda event record from a Kinesis trigger: {"kinesis": {"data",
+ * "sequenceNumber", "approximateArrivalTimestamp" (epoch seconds), ...},
+ * "eventID": "shardId-...:SEQ", ...}. */
+static int
+lambda_kinesis(struct flat *f, const char *base, struct json_toks *ts,
+    uint32_t root, uint32_t ki)
+{
+	struct wrapmeta wm;
+	uint32_t di = JSON_GET(ts, base, ki, "data");
+	uint32_t ev = JSON_GET(ts, base, root, "eventID");
+	const char *colon;
+
+	if (di == 0)
+		return flat_fail(f, "BadRecord", "Kinesis event record without "
+		    "kinesis.data");
+	wrapmeta_fill(&wm, base, ts, JSON_GET(ts, base, ki, "sequenceNumber"),
+	    JSON_GET(ts, base, ki, "approximateArrivalTimestamp"),
+	    DDBTIME_AUTO);
+	slice_str(&wm.shard, base, ts, ev);
+	colon = wm.shard.p != NULL ? memchr(wm.shard.p, ':', wm.shard.n) :
+	    NULL;
+	if (colon != NULL && colon > wm.shard.p)
+		wm.shard.n = (size_t)(colon - wm.shard.p);
+	else
+		wm.shard.p = NULL;
+	return wrapped(f, base, ts, di, &wm, "kinesis.data");
+}
+
+/* A Firehose data-transformation event record: {"recordId", "data",
+ * "approximateArrivalTimestamp" (ms), "kinesisRecordMetadata"}. */
 static int
 firehose(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
     uint32_t di)
@@ -343,6 +396,9 @@ firehose(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
 	wrapmeta_fill(&wm, base, ts, km != 0 ? JSON_GET(ts, base, km,
 	    "sequenceNumber") : 0, JSON_GET(ts, base, root,
 	    "approximateArrivalTimestamp"), DDBTIME_MS);
+	if (km != 0)
+		slice_str(&wm.shard, base, ts, JSON_GET(ts, base, km,
+		    "shardId"));
 	return wrapped(f, base, ts, di, &wm, "Firehose data");
 }
 
@@ -367,6 +423,9 @@ flatrec_dispatch(struct flat *f, const char *base, struct json_toks *ts, int hin
 			flatval_begin(f);
 		return change(f, base, ts, 0, wm);
 	}
+	if (!nested && (v = JSON_GET(ts, base, 0, "kinesis")) != 0 &&
+	    ts->t[v].type == JSON_OBJECT)
+		return flatval_begin(f), lambda_kinesis(f, base, ts, 0, v);
 	if (!nested && (v = JSON_GET(ts, base, 0, "Data")) != 0)
 		return flatval_begin(f), kinesis(f, base, ts, 0, v);
 	if (!nested && (v = JSON_GET(ts, base, 0, "data")) != 0 &&
@@ -393,7 +452,7 @@ flatrec_dispatch(struct flat *f, const char *base, struct json_toks *ts, int hin
 		return flat_fail(f, "BadRecord", "Firehose record without data and "
 		    "recordId");
 	return flat_fail(f, "UnknownShape", "unrecognised record: not a DynamoDB "
-	    "Streams/Kinesis record, get-records, export or scan output, "
-	    "or item");
+	    "Streams/Kinesis record, get-records, Lambda or Firehose event, "
+	    "export or scan output, or item");
 }
 

@@ -79,6 +79,47 @@ golden() {
 	assert_output --partial '"_ddb_arrival":"2022-04-17T02:35:05.387Z"'
 }
 
+@test "lambda event from a kinesis trigger: kinesis.data read as a KDS record, shard from eventID" {
+	golden lambda-kinesis.json
+	assert_line --index 0 --partial '"_ddb_seq":"49590338271490256608559692538361571095921575989136588898","_ddb_shard":"shardId-000000000006","_ddb_ts":"2024-06-25T20:38:10.250Z","_ddb_arrival":"2024-06-25T20:38:10.315Z"'
+	assert_line --index 0 --partial '"total":12345678901234567890123456789012345678'
+	assert_line --index 1 --partial '"_ddb_ts":"2024-06-25T20:38:11.250647Z","_ddb_arrival":"2024-06-25T20:38:11.4Z"'
+	assert_line --index 2 --partial '"_ddb_shard":"shardId-000000000007"'
+	assert_line --index 2 --partial '"_ddb_arrival":"2024-06-25T20:38:12Z","_ddb_ttl":true'
+}
+
+@test "lambda kinesis events as NDJSON, and one record object per line, give the same rows" {
+	jq -c . "$D/lambda-kinesis.json" >ndjson.json
+	run -0 --separate-stderr ddbflat ndjson.json
+	assert_output "$(cat "$D/lambda-kinesis.out")"
+	jq -c '.Records[]' "$D/lambda-kinesis.json" >records.json
+	run -0 --separate-stderr ddbflat records.json
+	assert_output "$(cat "$D/lambda-kinesis.out")"
+}
+
+@test "lambda kinesis event: bad base64 and a bad inner record are one error each, the others flow" {
+	run -1 --separate-stderr ddbflat --errors err.json "$D/lambda-kinesis-bad.json"
+	[ "${#lines[@]}" -eq 2 ]
+	assert_line --index 0 --partial '"_ddb_event_id":"rec-01"'
+	assert_line --index 1 --partial '"_ddb_event_id":"rec-04"'
+	[[ "$stderr" == *"lambda-kinesis-bad.json:19: kinesis.data: invalid base64"* ]]
+	[[ "$stderr" == *"lambda-kinesis-bad.json:35: kinesis.data: decoded record: unexpected end of input"* ]]
+	run -0 jq -r .errorCode err.json
+	assert_output "$(printf 'BadBase64\nMalformed')"
+	# every Kinesis record (by sequence number) is a row or kept whole
+	run -0 /usr/bin/python3 "$TOP/tests/lib/ddbflat-kept.py" "$D/lambda-kinesis-bad.json" \
+		<(ddbflat "$D/lambda-kinesis-bad.json" 2>/dev/null) err.json '495903382714902566085596925[0-9]+'
+	assert_output "4 ids: 2 in rows, 2 in errors"
+	run -0 bash -c "jq -r .rawData err.json | base64 -d | jq -c '{e: .eventID, k: (.kinesis | keys)}'"
+	assert_line --index 0 --partial '"e":"shardId-000000000006:49590338271490256608559692538361571095921575989136588899"'
+	assert_line --index 1 '{"e":"shardId-000000000006:49590338271490256608559692540925702759324208523137515618","k":["approximateArrivalTimestamp","data","kinesisSchemaVersion","partitionKey","sequenceNumber"]}'
+}
+
+@test "firehose event: the shard id from kinesisRecordMetadata" {
+	run -0 ddbflat "$D/firehose-event.json"
+	assert_output --partial '"_ddb_seq":"49628654765235663403446902955224362712470206619186102290","_ddb_shard":"shardId-000000000001"'
+}
+
 @test "full export data file, gzip detected by magic bytes, empty sibling file" {
 	run -0 --separate-stderr ddbflat "$D/export-full.json.gz" "$D/export-empty.json.gz"
 	assert_output "$(cat "$D/export-full.out")"

@@ -54,7 +54,6 @@ flat_new(const struct flat_opts *o, const struct flat_sink *s)
 	if (strlen(sep) > 8)
 		sep = "_";
 	f->seplen = json_escape(sep, strlen(sep), f->sep);
-	f->sep1 = strlen(sep) == 1 && f->seplen == 1;
 	buf_init(&f->win, f->o.max_record + READ_CHUNK + 1);
 	buf_init(&f->dec, f->o.max_record);
 	/* A record's output, keys and text pieces are bounded by a few times
@@ -68,6 +67,8 @@ flat_new(const struct flat_opts *o, const struct flat_sink *s)
 	json_toks_init(&f->tk);
 	json_toks_init(&f->tk2);
 	flat_keyset_init(&f->set);
+	flat_keyset_init(&f->nset);
+	buf_init(&f->names, f->o.max_record + 65536);
 	buf_init(&f->rec, 8 * f->o.max_record + 65536);
 	return f;
 }
@@ -87,6 +88,8 @@ flat_free(struct flat *f)
 	json_toks_free(&f->tk);
 	json_toks_free(&f->tk2);
 	flat_keyset_free(&f->set);
+	flat_keyset_free(&f->nset);
+	buf_free(&f->names);
 	buf_free(&f->rec);
 	free(f->ord);
 	free(f->kp);

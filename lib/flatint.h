@@ -15,6 +15,8 @@
 
 #define READ_CHUNK (256 * 1024)
 #define PATH_MAX_DEPTH 80
+#define FLAT_FILTER_BITS 16
+#define FLAT_FILTER_TOUCH 512
 
 enum { CLS_META, CLS_NEW, CLS_OLD };
 enum { HINT_NONE, HINT_ITEM, HINT_RECORD, HINT_FIREHOSE };
@@ -115,13 +117,16 @@ struct flat {
 	int first;
 
 	struct flat_keyset set;
-	/* Keys of the record, checked for duplicates only when a path
-	 * component contains the separator (or is empty): without that, no
-	 * two distinct paths can join to the same key. */
+	/* Keys of the record, checked for duplicates only when two of them
+	 * share a slot of the key filter (a few hash bits per key, cleared
+	 * per record by a generation byte): two paths that join to the same
+	 * key (a_b and a.b), or a map that names an attribute twice. */
 	uint32_t *kp;		/* offset, length pairs in f->out */
 	size_t nkp, kpcap;
-	int risky;
-	int sep1;		/* separator is one plain byte */
+	uint64_t filt[(1 << FLAT_FILTER_BITS) / 64];
+	uint16_t fw[FLAT_FILTER_TOUCH];	/* words of filt set by this record */
+	size_t nfw;
+	int suspect;		/* two keys shared a filter slot */
 	uint32_t gen;
 	int collided, collect;
 	struct entry *ent;
@@ -131,6 +136,8 @@ struct flat {
 	struct sortent *ord;	/* collect mode: entries in collision order */
 	size_t ordcap;
 	struct buf rec;		/* collect mode: the record rebuilt */
+	struct buf names;	/* a map's member names, unescaped */
+	struct flat_keyset nset;	/* and as a set */
 
 	/* error of the record being processed */
 	const char *ecode;

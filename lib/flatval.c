@@ -187,28 +187,45 @@ flatval_path_pop(struct flat *f)
 
 /* Push a member name token as a path component, in canonical escaped form
  * (escapes resolved, then only what JSON requires escaped). */
-static inline void
-check_component(struct flat *f, const char *s, size_t n)
-{
-	if (!f->sep1 || n == 0 || memchr(s, f->sep[0], n) != NULL)
-		f->risky = 1;
-}
-
 static int
 path_push_tok(struct flat *f, const char *base, const struct json_tok *t)
 {
 	size_t n;
 
-	if (!(t->flags & JSON_F_ESC)) {
-		check_component(f, base + t->start, t->end - t->start);
-		return flatval_path_push(f, base + t->start, t->end - t->start, 1);
-	}
+	if (!(t->flags & JSON_F_ESC))
+		return flatval_path_push(f, base + t->start, t->end - t->start,
+		    1);
 	f->tmp.len = 0;
 	if (buf_grow(&f->tmp, t->end - t->start) < 0)
 		return flat_fail(f, "TooLarge", "attribute name too long");
 	n = json_unescape(base, t, f->tmp.p);
-	check_component(f, f->tmp.p, n);
 	return flatval_path_push(f, f->tmp.p, n, 0);
+}
+
+/* The key filter's slot for a key: 12 bits of a hash of its first and
+ * last eight bytes and its length. Equal keys always share a slot, so a
+ * record whose keys all land in different slots holds no key twice. */
+static inline unsigned
+key_slot(const char *p, size_t n)
+{
+	uint64_t a = 0, b = 0;
+	uint32_t x, y;
+
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		a = x;
+		b = y;
+	} else if (n > 0) {
+		a = (unsigned char)p[0] | (unsigned)(unsigned char)p[n / 2] << 8 |
+		    (unsigned)(unsigned char)p[n - 1] << 16;
+	}
+	return (unsigned)(((a * 0x9e3779b97f4a7c15ULL) ^
+	    (b * 0xc2b2ae3d27d4eb4fULL) ^ (n * 0x165667b19e3779f9ULL)) >>
+	    (64 - FLAT_FILTER_BITS));
 }
 
 /* Write the current path as the next key; the value follows. */
@@ -226,6 +243,17 @@ flatval_emit_key(struct flat *f, int cls)
 	out_add(f, f->key.p, f->key.len);
 	out_add(f, "\":", 2);
 	if (!f->collect) {
+		unsigned k = key_slot(f->key.p, f->key.len);
+		uint64_t bit = 1ULL << (k & 63);
+
+		/* A shared slot may be a key written twice: check the
+		 * record's keys exactly when it is done. */
+		if (f->filt[k >> 6] & bit)
+			f->suspect = 1;
+		f->filt[k >> 6] |= bit;
+		if (f->nfw < FLAT_FILTER_TOUCH)
+			f->fw[f->nfw] = (uint16_t)(k >> 6);
+		f->nfw++;
 		if (f->nkp + 2 > f->kpcap) {
 			f->kpcap = f->kpcap ? f->kpcap * 2 : 256;
 			f->kp = xrealloc(f->kp, f->kpcap * sizeof *f->kp);
@@ -472,6 +500,60 @@ write_scalar(struct flat *f, const char *base, struct json_toks *ts,
 	}
 }
 
+static int
+name_fail(struct flat *f, const char *s, size_t n)
+{
+	return flat_fail(f, "DuplicateAttribute", "attribute %.*s: a map in "
+	    "a list names \"%.*s\" twice", PATH_ARGS(f), (int)(n < 60 ? n : 60),
+	    s);
+}
+
+/* The map at oi (two members or more) is written as a JSON object: fail
+ * if it names a member twice (names compared with escapes resolved). Up
+ * to eight plain names are compared pairwise; otherwise the names go
+ * through the key set. */
+static int
+named_twice(struct flat *f, const char *base, const struct json_toks *ts,
+    uint32_t oi)
+{
+	const struct json_tok *o = &ts->t[oi], *a, *b;
+	uint32_t idx[8], k, j, e, n = o->n;
+	size_t off;
+
+	for (k = 0, e = oi + 1; k < n && k < 8; k++, e = ts->t[e + 1].next) {
+		if (ts->t[e].flags & JSON_F_ESC)
+			break;
+		idx[k] = e;
+	}
+	if (k == n) {
+		for (k = 1; k < n; k++)
+			for (j = 0, a = &ts->t[idx[k]]; j < k; j++) {
+				b = &ts->t[idx[j]];
+				if (a->end - a->start == b->end - b->start &&
+				    memcmp(base + a->start, base + b->start,
+				    a->end - a->start) == 0)
+					return name_fail(f, base + a->start,
+					    a->end - a->start);
+			}
+		return 0;
+	}
+	f->names.len = 0;
+	flat_keyset_reset(&f->nset);
+	for (k = 0, e = oi + 1; k < n; k++, e = ts->t[e + 1].next) {
+		a = &ts->t[e];
+		off = f->names.len;
+		if (buf_grow(&f->names, a->end - a->start) < 0)
+			return flat_fail(f, "TooLarge", "attribute names too "
+			    "long");
+		f->names.len += json_unescape(base, a, f->names.p + off);
+		if (flat_keyset_add(&f->nset, f->names.p, (uint32_t)off,
+		    (uint32_t)(f->names.len - off)))
+			return name_fail(f, f->names.p + off,
+			    f->names.len - off);
+	}
+	return 0;
+}
+
 /* A typed value as plain JSON (inside lists). */
 static int
 plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
@@ -487,6 +569,8 @@ plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
 		if (p->type != JSON_OBJECT)
 			return flat_fail(f, "BadValue", "attribute %.*s: M value must "
 			    "be an object", PATH_ARGS(f));
+		if (p->n > 1 && named_twice(f, base, ts, pi) < 0)
+			return -1;
 		out_c(f, '{');
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e + 1].next) {
 			if (k > 0)
@@ -561,7 +645,7 @@ attr(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 		}
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e].next) {
 			int l = snprintf(idx, sizeof idx, "%u", k);
-			check_component(f, idx, (size_t)l);
+
 			if (flatval_path_push(f, idx, (size_t)l, 1) < 0 ||
 			    attr(f, base, ts, e, cls) < 0)
 				return -1;
@@ -614,7 +698,14 @@ flatval_begin(struct flat *f)
 	f->key.len = 0;
 	f->depth = 0;
 	f->collided = 0;
-	f->risky = 0;
+	f->suspect = 0;
+	/* Clear the filter words the last record touched. */
+	if (f->nfw > FLAT_FILTER_TOUCH)
+		memset(f->filt, 0, sizeof f->filt);
+	else
+		while (f->nfw > 0)
+			f->filt[f->fw[--f->nfw]] = 0;
+	f->nfw = 0;
 	f->nkp = 0;
 	f->nent = 0;
 	f->keys.len = 0;
@@ -639,7 +730,8 @@ struct sortent {
 
 /* The order of COLLISIONS in ddbflat(1): key text, then class (metadata,
  * new image, old image), then fewer components, then shorter components
- * from the left. */
+ * from the left. Two entries compare equal only when their paths are the
+ * same: a map names an attribute twice. */
 static int
 cmp_entries(const void *a, const void *b)
 {
@@ -670,7 +762,7 @@ flatval_collides(struct flat *f)
 {
 	size_t i;
 
-	if (f->risky) {
+	if (f->suspect) {
 		flat_keyset_reset(&f->set);
 		for (i = 0; i < f->nkp && !f->collided; i += 2)
 			if (flat_keyset_add(&f->set, f->out.p, f->kp[i],
@@ -746,6 +838,12 @@ flatval_resolve(struct flat *f, uint64_t lineno)
 	int rc = 0;
 
 	sort_entries(f);
+	for (i = 1; i < f->nent; i++)
+		if (cmp_entries(&f->ord[i - 1], &f->ord[i]) == 0)
+			return flat_fail(f, "DuplicateAttribute", "attribute "
+			    "\"%.*s\" is named twice in one map",
+			    (int)(f->ord[i].klen < 150 ? f->ord[i].klen : 150),
+			    f->ord[i].key);
 	/* all original keys first, so renames avoid them */
 	flat_keyset_reset(&f->set);
 	for (i = 0; i < f->nent; i++) {

@@ -246,6 +246,30 @@ print("ok")' < <(ddbflat "$D/types-edge.json")
 	assert_output '{"_ddb_op":"mine","k":"v"}'
 }
 
+@test "an attribute named twice in one map is rejected whole, never written twice" {
+	# the shape of a typo in AWS's own examples, at the top, nested, in a
+	# list, and under a metadata-like name
+	cat >dup.json <<-'EOF'
+	{"Count":4,"Items":[{"SongTitle":{"S":"a"},"Artist":{"S":"x"},"SongTitle":{"S":"b"}},
+	{"SongTitle":{"S":"ok"}},
+	{"m":{"M":{"a":{"N":"1"},"a":{"N":"2"}}}},
+	{"l":{"L":[{"M":{"k":{"S":"1"},"k":{"S":"2"}}}]}}]}
+	{"eventID":"e1","eventName":"INSERT","dynamodb":{"NewImage":{"_ddb_op":{"S":"a"},"_ddb_op":{"S":"b"}}}}
+	EOF
+	run -1 --separate-stderr ddbflat --errors err.json --stats st.json dup.json
+	assert_output '{"SongTitle":"ok"}'
+	[[ "$stderr" == *'dup.json:1: attribute "SongTitle" is named twice in one map'* ]]
+	[[ "$stderr" == *'dup.json:3: attribute "m_a" is named twice in one map'* ]]
+	[[ "$stderr" == *'dup.json:4: attribute l: a map in a list names "k" twice'* ]]
+	[[ "$stderr" == *'dup.json:5: attribute "_ddb_op" is named twice in one map'* ]]
+	run -0 jq -r .errorCode err.json
+	assert_output "$(printf 'DuplicateAttribute\n%.0s' 1 2 3 4)"
+	run -0 jq -r '"\(.records_failed) \(.key_collisions)"' st.json
+	assert_output "4 0"
+	run -0 bash -c "jq -r .rawData err.json | head -1 | base64 -d"
+	assert_output '{"SongTitle":{"S":"a"},"Artist":{"S":"x"},"SongTitle":{"S":"b"}}'
+}
+
 @test "--image: default new for MODIFY and old for REMOVE; old, new, both" {
 	run -0 ddbflat --no-meta "$D/streams-lambda.json"
 	assert_line --index 1 '{"Message":"This item has changed","Id":101}'

@@ -266,6 +266,41 @@ static const struct {
 	  "\"NewImage\":{\"_ddb_op\":{\"S\":\"mine\"}}}}",
 	  "{\"_ddb_op\":\"INSERT\",\"_ddb_event_id\":\"e\",\"_ddb_ttl\":false,"
 	  "\"_ddb_op_2\":\"mine\"}\n", NULL, 1 },
+	/* a map that names an attribute twice */
+	{ "an attribute named twice is rejected", 0,
+	  "{\"Item\":{\"SongTitle\":{\"S\":\"a\"},\"x\":{\"S\":\"y\"},"
+	  "\"SongTitle\":{\"S\":\"b\"}}}", NULL, "DuplicateAttribute", 0 },
+	{ "names equal once unescaped", 0,
+	  "{\"Item\":{\"ab\":{\"S\":\"1\"},\"a\\u0062\":{\"S\":\"2\"}}}",
+	  NULL, "DuplicateAttribute", 0 },
+	{ "a nested map names a member twice", 0,
+	  "{\"Item\":{\"m\":{\"M\":{\"a\":{\"N\":\"1\"},"
+	  "\"a\":{\"N\":\"2\"}}}}}", NULL, "DuplicateAttribute", 0 },
+	{ "a map in a list names a member twice", 0,
+	  "{\"Item\":{\"l\":{\"L\":[{\"M\":{\"a\":{\"N\":\"1\"},"
+	  "\"b\":{\"N\":\"2\"},\"a\":{\"N\":\"3\"}}}]}}}", NULL,
+	  "DuplicateAttribute", 0 },
+	{ "a map in a list with nine members names one twice", 0,
+	  "{\"Item\":{\"l\":{\"L\":[{\"M\":{\"a\":{\"N\":\"1\"},"
+	  "\"b\":{\"N\":\"1\"},\"c\":{\"N\":\"1\"},\"d\":{\"N\":\"1\"},"
+	  "\"e\":{\"N\":\"1\"},\"f\":{\"N\":\"1\"},\"g\":{\"N\":\"1\"},"
+	  "\"h\":{\"N\":\"1\"},\"\\u0061\":{\"N\":\"1\"}}}]}}}", NULL,
+	  "DuplicateAttribute", 0 },
+	{ "a map in a list with nine distinct members", 0,
+	  "{\"Item\":{\"l\":{\"L\":[{\"M\":{\"a\":{\"N\":\"1\"},"
+	  "\"b\":{\"N\":\"1\"},\"c\":{\"N\":\"1\"},\"d\":{\"N\":\"1\"},"
+	  "\"e\":{\"N\":\"1\"},\"f\":{\"N\":\"1\"},\"g\":{\"N\":\"1\"},"
+	  "\"h\":{\"N\":\"1\"},\"\\u0069\":{\"N\":\"1\"}}}]}}}",
+	  "{\"l\":[{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,"
+	  "\"g\":1,\"h\":1,\"\\u0069\":1}]}\n", NULL, 0 },
+	{ "a metadata-like name twice in an image", 0,
+	  "{\"eventID\":\"e\",\"eventName\":\"INSERT\",\"dynamodb\":{"
+	  "\"NewImage\":{\"_ddb_op\":{\"S\":\"a\"},\"_ddb_op\":{\"S\":"
+	  "\"b\"}}}}", NULL, "DuplicateAttribute", 0 },
+	{ "the same, without metadata", O_NOMETA,
+	  "{\"eventID\":\"e\",\"eventName\":\"INSERT\",\"dynamodb\":{"
+	  "\"NewImage\":{\"_ddb_op\":{\"S\":\"a\"},\"_ddb_op\":{\"S\":"
+	  "\"b\"}}}}", NULL, "DuplicateAttribute", 0 },
 	{ "the new image wins over the old one's prefix", O_BOTH | O_NOMETA,
 	  "{\"eventName\":\"MODIFY\",\"dynamodb\":{"
 	  "\"NewImage\":{\"_old_x\":{\"S\":\"n\"}},"

@@ -114,11 +114,13 @@ record(struct flat *f, const char *base, int hint, uint64_t lineno,
 {
 	int rc;
 
-	f->c.records_in++;
 	f->ecode = NULL;
 	f->oflow = 0;
 	f->collect = 0;
 	rc = flatrec_dispatch(f, base, &f->tk, hint, NULL, 0);
+	if (rc == FLATREC_NONE)
+		return 0;
+	f->c.records_in++;
 	if (rc == 0 && flatval_collides(f)) {
 		/* Slow path: again, remembering every entry. */
 		f->collect = 1;

@@ -191,7 +191,10 @@ int flat_keyset_add(struct flat_keyset *ks, const char *base, uint32_t off,
 int flatval_collides(struct flat *f);
 int flatval_resolve(struct flat *f, uint64_t lineno);
 
-/* flatrec.c */
+/* flatrec.c: write the record at ts[0] into f->out; 0, FLATREC_NONE when
+ * the value holds no record (scan --select COUNT output), or -1 with the
+ * error set (flat_fail). */
+enum { FLATREC_NONE = 1 };
 int flatrec_dispatch(struct flat *f, const char *base, struct json_toks *ts,
     int hint, const struct wrapmeta *wm, int nested);
 

@@ -402,6 +402,30 @@ firehose(struct flat *f, const char *base, struct json_toks *ts, uint32_t root,
 	return wrapped(f, base, ts, di, &wm, "Firehose data");
 }
 
+/* `aws dynamodb scan/query --select COUNT` output: {"Count":2,
+ * "ScannedCount":2,"ConsumedCapacity":null}, perhaps with a paging token;
+ * no Items member, so no records. */
+static int
+count_only(const struct json_toks *ts, const char *base)
+{
+	static const char *const names[] = { "Count", "ScannedCount",
+	    "ConsumedCapacity", "LastEvaluatedKey", "NextToken" };
+	uint32_t k, e, c = JSON_GET(ts, base, 0, "Count");
+	size_t j;
+
+	if (c == 0 || ts->t[c].type != JSON_NUMBER)
+		return 0;
+	for (k = 0, e = 1; k < ts->t[0].n; k++, e = ts->t[e + 1].next) {
+		for (j = 0; j < sizeof names / sizeof names[0]; j++)
+			if (json_streq(&ts->t[e], base, names[j],
+			    strlen(names[j])))
+				break;
+		if (j == sizeof names / sizeof names[0])
+			return 0;
+	}
+	return 1;
+}
+
 int
 flatrec_dispatch(struct flat *f, const char *base, struct json_toks *ts, int hint,
     const struct wrapmeta *wm, int nested)
@@ -448,6 +472,8 @@ flatrec_dispatch(struct flat *f, const char *base, struct json_toks *ts, int hin
 		flatval_begin(f);
 		return flatval_item(f, base, ts, 0, CLS_NEW, "item");
 	}
+	if (hint == HINT_NONE && count_only(ts, base))
+		return FLATREC_NONE;
 	if (hint == HINT_FIREHOSE)
 		return flat_fail(f, "BadRecord", "Firehose record without data and "
 		    "recordId");

@@ -74,6 +74,24 @@ golden() {
 	assert_output ""
 }
 
+@test "scan/query --select COUNT output and an empty Items array: no rows, no error" {
+	{
+		echo '{"Count":2,"ScannedCount":2,"ConsumedCapacity":null}'
+		printf '{\n    "Count": 0,\n    "ScannedCount": 7,\n    "ConsumedCapacity": null,\n    "NextToken": "eyJFeGNsdXNpdmVTdGFydEtleSI6IG51bGx9"\n}\n'
+		echo '{"Items":[]}'
+		echo '{"Count":0,"Items":[],"ScannedCount":0,"ConsumedCapacity":null}'
+	} >count.json
+	run -0 --separate-stderr ddbflat --stats st.json count.json
+	assert_output ""
+	[ -z "$stderr" ]
+	run -0 jq -r '"\(.records_in) \(.records_failed)"' st.json
+	assert_output "0 0"
+	# a Count beside anything else is no COUNT output
+	echo '{"Count":2,"Foo":"bar"}' >other.json
+	run -1 --separate-stderr ddbflat other.json
+	[[ "$stderr" == *"other.json:1: unrecognised record"* ]]
+}
+
 @test "firehose transformation event: base64 data and arrival time in ms" {
 	golden firehose-event.json
 	assert_output --partial '"_ddb_arrival":"2022-04-17T02:35:05.387Z"'

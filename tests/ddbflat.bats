@@ -151,6 +151,86 @@ golden() {
 	assert_line --index 2 --partial '"_ddb_op":"REMOVE"'
 }
 
+@test "change times in every form: numbers, exponents, strings, ISO, units by precision or digits" {
+	rec() { printf '{"eventID":"%s","eventName":"INSERT","dynamodb":{"ApproximateCreationDateTime":%s,%s"Keys":{"k":{"S":"v"}}}}\n' "$1" "$2" "${3:-}"; }
+	{
+		rec int 1480642020
+		rec float 1571849028.0
+		rec half 1693997155.5
+		rec exp 1.46480646E9
+		rec str '"1571849028.5"'
+		rec strexp '"1.46480646E9"'
+		rec iso '"2019-10-23T09:43:48-07:00"'
+		rec isofrac '"2026-01-26T13:32:45.261000-08:00"'
+		rec isonozone '"2019-10-23T16:43:48"'
+		rec ms 1650162905000
+		rec msexp 1.650162905269E12
+		rec us 1719347890250647
+		rec prec 1719347890250 '"ApproximateCreationDateTimePrecision":"MICROSECOND",'
+		rec null null
+	} >times.json
+	run -0 --separate-stderr ddbflat times.json
+	run -0 jq -r '"\(._ddb_event_id) \(._ddb_ts)"' <<<"$output"
+	assert_output "$(cat <<-'EOF'
+	int 2016-12-02T01:27:00Z
+	float 2019-10-23T16:43:48Z
+	half 2023-09-06T10:45:55.5Z
+	exp 2016-06-01T18:41:00Z
+	str 2019-10-23T16:43:48.5Z
+	strexp 2016-06-01T18:41:00Z
+	iso 2019-10-23T16:43:48Z
+	isofrac 2026-01-26T21:32:45.261Z
+	isonozone 2019-10-23T16:43:48Z
+	ms 2022-04-17T02:35:05.000Z
+	msexp 2022-04-17T02:35:05.269Z
+	us 2024-06-25T20:38:10.250647Z
+	prec 1970-01-20T21:35:47.890250Z
+	null null
+	EOF
+	)"
+	rec bad '"yesterday"' >bad.json
+	run -1 --separate-stderr ddbflat bad.json
+	[[ "$stderr" == *'bad.json:1: _ddb_ts: invalid timestamp "yesterday"'* ]]
+}
+
+@test "WriteTimestampMicros as {N}, number, string or exponent; no _ddb_ttl on export lines" {
+	{
+		echo '{"Metadata":{"WriteTimestampMicros":{"N":"1680109764000000"}},"Keys":{"k":{"S":"1"}},"NewImage":{"k":{"S":"1"}}}'
+		echo '{"Metadata":{"WriteTimestampMicros":1680109765123456},"Keys":{"k":{"S":"2"}},"NewImage":{"k":{"S":"2"}}}'
+		echo '{"Metadata":{"WriteTimestampMicros":"1680109766000001"},"Keys":{"k":{"S":"3"}},"NewImage":{"k":{"S":"3"}}}'
+		echo '{"Metadata":{"WriteTimestampMicros":1.680109767E15},"Keys":{"k":{"S":"4"}},"NewImage":{"k":{"S":"4"}}}'
+	} >inc.json
+	run -0 ddbflat inc.json
+	run -0 jq -r '"\(.k) \(._ddb_ts) \(has("_ddb_ttl"))"' <<<"$output"
+	assert_output "$(printf '%s\n' '1 2023-03-29T17:09:24.000000Z false' \
+		'2 2023-03-29T17:09:25.123456Z false' '3 2023-03-29T17:09:26.000001Z false' \
+		'4 2023-03-29T17:09:27.000000Z false')"
+	# and on every stream record, false without a user identity
+	run -0 ddbflat "$D/kds-all-types.json"
+	assert_output --partial '"_ddb_ttl":false'
+}
+
+@test "--image on items without images: the item, whatever it says" {
+	for img in new old both; do
+		run -0 ddbflat --image="$img" "$D/scan.json"
+		assert_output "$(cat "$D/scan.out")"
+		run -0 ddbflat --image="$img" "$D/export-full.json.gz"
+		assert_output "$(cat "$D/export-full.out")"
+	done
+	# a change record without the image asked for nor Keys fails
+	echo '{"eventID":"x","eventName":"REMOVE","dynamodb":{"NewImage":{"k":{"S":"v"}}}}' >nokeys.json
+	run -1 --separate-stderr ddbflat --image=old nokeys.json
+	[[ "$stderr" == *"nokeys.json:1: record has neither the image asked for nor Keys"* ]]
+}
+
+@test "the record's own DynamoDB Streams sequence number wins over its Kinesis envelope's" {
+	rec='{"eventID":"s1","eventName":"INSERT","dynamodb":{"SequenceNumber":"700000000013256296913","Keys":{"k":{"S":"v"}}}}'
+	printf '{"Records":[{"SequenceNumber":"49642650476690467334495639799144299020426020544120356866","Data":"%s"}]}\n' \
+		"$(printf '%s' "$rec" | base64 -w0)" >both.json
+	run -0 ddbflat both.json
+	assert_output --partial '"_ddb_seq":"700000000013256296913"'
+}
+
 @test "aws dynamodb scan output streams its Items" {
 	golden scan.json
 	[ "${#lines[@]}" -eq 2 ]

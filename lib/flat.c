@@ -769,7 +769,9 @@ flat_run(struct flat *f, flat_read_fn rd, void *ctx, int strict)
 			read_failed(f);
 			return FLAT_READ_ERR;
 		}
-		if (r == -2)
+		if (r == -2 && f->st == ST_BAD)	/* bad_scan keeps it short */
+			bad_emit(f, f->win.len, 0);
+		else if (r == -2)
 			too_large(f);
 	}
 }

@@ -14,14 +14,21 @@
  *
  * Records: Kinesis Data Streams for DynamoDB records, DynamoDB Streams
  * records (Lambda events, `aws dynamodbstreams get-records` v1/v2),
- * `aws kinesis get-records` output (base64 Data), Firehose transformation
- * events (base64 data), export lines {"Item":..}, incremental export lines
- * {"Metadata":..,"Keys":..}, scan/query output {"Items":[..]} and bare
- * items. See ddbflat(1) for the output contract.
+ * `aws kinesis get-records` output (base64 Data), Lambda events from a
+ * Kinesis trigger (base64 kinesis.data), Firehose transformation events
+ * (base64 data), export lines {"Item":..}, incremental export lines
+ * {"Metadata":..,"Keys":..}, scan/query output {"Items":[..]} (with
+ * --select COUNT: no records) and bare items. See ddbflat(1) for the
+ * output contract.
  *
- * The engine owns its buffers and reuses them: once warmed up it allocates
- * nothing per record. Pointers passed to sink callbacks are valid only
- * during the call. */
+ * Who owns what: the caller owns opts and the sink's ctx (both copied or
+ * borrowed for the engine's life); the engine owns its buffers and reuses
+ * them, so once warmed up it allocates nothing per record. Pointers
+ * passed to sink callbacks are valid only during the call. The parts live
+ * in lib/flat.c (framing, bad units, the per-record driver, the file
+ * loop), lib/flatrec.c (record shapes, metadata columns) and
+ * lib/flatval.c (typed values, key paths, collisions), sharing
+ * lib/flatint.h. */
 #ifndef FLAT_H
 #define FLAT_H
 

@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* flatrec: record shapes and their metadata columns (see flatint.h). */
+/* flatrec: the record shapes of the ddbflat engine and their metadata
+ * columns. It owns recognising what a JSON value is (a DynamoDB Streams or
+ * KDS change record, get-records output, a Lambda Kinesis or Firehose
+ * event record whose base64 payload it decodes and reads in turn, an
+ * export or incremental export line, scan output, COUNT output, a bare
+ * item), choosing the image (--image), and writing the _ddb_* columns:
+ * table from the ARN, sequence number and shard, times through
+ * lib/ddbtime, the TTL flag. Values and keys are lib/flatval.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

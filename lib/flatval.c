@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* flatval: typed DynamoDB values to JSON, key paths, and key collisions
- * (see flatint.h). */
+/* flatval: the values, keys and collisions of the ddbflat engine. It owns
+ * what one record's output is made of: DynamoDB number text to JSON
+ * number tokens (flat_number), typed values (S, N, B, BOOL, NULL, sets,
+ * maps flattened into key paths, lists as plain JSON or by index), the
+ * key path and the separator, the key filter and set that find a key
+ * written twice, the collision order and renaming (ddbflat(1), Key
+ * collisions), and the rejection of a map that names an attribute twice.
+ * Record shapes and metadata are lib/flatrec.c's; framing lib/flat.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +14,7 @@
 #include "b64.h"
 #include "flatint.h"
 #include "util.h"
+
 /* ---- numbers ---------------------------------------------------------- */
 
 int

@@ -265,7 +265,8 @@ skip_ws(struct flat *f)
  *   ']', so it holds the element alone;
  * - at an element of a one-line array: where its brackets balance again
  *   (strings followed as far as they can be, restarted on each line),
- *   when a ',' or ']' follows;
+ *   when a ',' or ']' follows; junk without brackets ends before the next
+ *   ',' or ']';
  * - in every case, a new document in column 0 (the rest of this one is
  *   then the unit), or the end of the input.
  *
@@ -308,7 +309,8 @@ bad_message(const struct flat *f, char *msg, size_t n, size_t to,
 
 	if (strcmp(b->code, "Malformed") != 0)
 		k = snprintf(msg, n, "%s", b->why);
-	else if (part == 0 && !b->ateof && f->woff + to <= b->err)
+	else if (part == 0 && !b->ateof && to > f->pos &&
+	    f->woff + to <= b->err)
 		k = snprintf(msg, n, "malformed JSON: record not terminated "
 		    "before line %llu", (unsigned long long)b->scanline);
 	else if (b->errline != b->line)
@@ -500,6 +502,19 @@ bad_scan(struct flat *f)
 				return bad_end(f, end, at, ST_TOP, -1);
 			if (c == ',' || c == ']')
 				return bad_end(f, end, at, ST_ELEM_NEXT, -1);
+		}
+		/* A ']' where an element should be (after a trailing ',')
+		 * ends the array: the unit is empty. In a one-line array,
+		 * junk ends before the next ',' or ']', and a stray ',' is
+		 * junk alone. */
+		if (b->ctx == BAD_ELEM && c == ']' && at == f->woff + f->pos)
+			return bad_end(f, at, at, ST_ELEM_NEXT, -1);
+		if (b->ctx == BAD_ELEM && b->col < 0 && !b->opened &&
+		    !b->instr && (c == ',' || c == ']')) {
+			if (at > f->woff + f->pos)
+				return bad_end(f, b->lastnw, at, ST_ELEM_NEXT,
+				    -1);
+			return bad_end(f, at + 1, at + 1, ST_ELEM, -1);
 		}
 		bad_brackets(b, c, at + 1);
 		b->prevnw = b->lastnw;

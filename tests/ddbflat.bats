@@ -635,6 +635,20 @@ kept() { /usr/bin/python3 "$TOP/tests/lib/ddbflat-kept.py" "$@"; }
 	[ "$(jq -r 'select(.line == 3) | .rawData' err.json | base64 -d | wc -c)" -eq 46 ]
 }
 
+@test "junk between the elements of one-line arrays is kept alone; the elements around it flow" {
+	cat >junk.json <<-'EOF'
+	{"Items":[{"id":{"S":"rec-01"}}},{"id":{"S":"rec-02"}},{"id":{"S":"rec-03"}}]}
+	{"Items":[{"id":{"S":"rec-04"}},x,{"id":{"S":"rec-05"}}]}
+	{"Items":[{"id":{"S":"rec-06"}},,{"id":{"S":"rec-07"}}]}
+	{"Items":[{"id":{"S":"rec-08"}},]}
+	{"Items":[{"id":{"S":"rec-09"}} {"id":{"S":"rec-10"}}]}
+	EOF
+	run -1 --separate-stderr ddbflat --errors err.json junk.json
+	assert_output "$(printf '{"id":"rec-%02d"}\n' 1 2 3 4 5 6 7 8 9)"
+	run -0 jq -r '"\(.line) \(.rawData | @base64d)"' err.json
+	assert_output "$(printf '%s\n' '1 }' '2 x' '3 ,' '4 ' '5 {"id":{"S":"rec-10"}}')"
+}
+
 @test "an element larger than --max-record goes to --errors whole, in parts; the next elements flow" {
 	python3 -c '
 import json

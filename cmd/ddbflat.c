@@ -69,9 +69,10 @@ usage(void)
 {
 	printf("usage: %s\n\n"
 	    "Flatten DynamoDB change records (Kinesis, DynamoDB Streams,\n"
-	    "get-records output, Firehose events, exports, scan output; plain\n"
-	    "or gzip) into one flat JSON object per line.\n\n"
-	    "  -e, --errors FILE        keep bad records in FILE (JSON lines)\n"
+	    "get-records output, Lambda and Firehose events, exports, scan\n"
+	    "output; plain or gzip) into one flat JSON object per line.\n\n"
+	    "  -e, --errors FILE        keep bad records whole in FILE (JSON\n"
+	    "                           lines, input bytes in rawData)\n"
 	    "  -i, --image WHICH        auto (default), new, old or both\n"
 	    "  -j, --jq PROGRAM         run a jq program on each flat record\n"
 	    "  -J, --jq-file FILE       read the jq program from FILE\n"

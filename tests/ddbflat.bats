@@ -633,6 +633,13 @@ kept() { /usr/bin/python3 "$TOP/tests/lib/ddbflat-kept.py" "$@"; }
 	assert_output "10 ids: 5 in rows, 5 in errors"
 	# not 2 bytes (the BOM seen before the rest of it was read)
 	[ "$(jq -r 'select(.line == 3) | .rawData' err.json | base64 -d | wc -c)" -eq 46 ]
+	# a pretty event with a BOM and CRLF line ends, as .NET writes it
+	{ printf '\xef\xbb\xbf'; sed 's/$/\r/' "$D/broken-lambda-pretty.json"; } >crlf.json
+	rm err.json
+	run -1 --separate-stderr ddbflat --errors err.json crlf.json
+	[ "${#lines[@]}" -eq 4 ]
+	run -0 kept crlf.json <(ddbflat crlf.json 2>/dev/null) err.json
+	assert_output "6 ids: 4 in rows, 2 in errors"
 }
 
 @test "junk between the elements of one-line arrays is kept alone; the elements around it flow" {

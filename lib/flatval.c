@@ -388,7 +388,8 @@ static int plain(struct flat *f, const char *base, struct json_toks *ts,
     uint32_t vi);
 
 /* Typed value at vi: returns the tag index in *tag (0 S, ...) and the
- * payload token index in *pi. */
+ * payload token index in *pi; an M payload must be an object, an L one an
+ * array. */
 enum { T_S, T_N, T_B, T_BOOL, T_NULL, T_SS, T_NS, T_BS, T_M, T_L };
 
 static int
@@ -417,8 +418,18 @@ typed(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 		case 'S': *tag = T_S; return 0;
 		case 'N': *tag = T_N; return 0;
 		case 'B': *tag = T_B; return 0;
-		case 'M': *tag = T_M; return 0;
-		case 'L': *tag = T_L; return 0;
+		case 'M':
+			*tag = T_M;
+			if (ts->t[*pi].type == JSON_OBJECT)
+				return 0;
+			return flat_fail(f, "BadValue", "attribute %.*s: M "
+			    "value must be an object", PATH_ARGS(f));
+		case 'L':
+			*tag = T_L;
+			if (ts->t[*pi].type == JSON_ARRAY)
+				return 0;
+			return flat_fail(f, "BadValue", "attribute %.*s: L "
+			    "value must be an array", PATH_ARGS(f));
 		}
 		break;
 	case 2:
@@ -573,9 +584,6 @@ plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
 		return -1;
 	p = &ts->t[pi];
 	if (tag == T_M) {
-		if (p->type != JSON_OBJECT)
-			return flat_fail(f, "BadValue", "attribute %.*s: M value must "
-			    "be an object", PATH_ARGS(f));
 		if (p->n > 1 && named_twice(f, base, ts, pi) < 0)
 			return -1;
 		out_c(f, '{');
@@ -593,9 +601,6 @@ plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
 		return 0;
 	}
 	if (tag == T_L) {
-		if (p->type != JSON_ARRAY)
-			return flat_fail(f, "BadValue", "attribute %.*s: L value must "
-			    "be an array", PATH_ARGS(f));
 		out_c(f, '[');
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e].next) {
 			if (k > 0)
@@ -607,6 +612,16 @@ plain(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi)
 		return 0;
 	}
 	return write_scalar(f, base, ts, pi, tag);
+}
+
+/* An empty map or list ("{}" or "[]") as the value of the current key. */
+static int
+empty(struct flat *f, int cls, const char *json)
+{
+	flatval_emit_key(f, cls);
+	out_add(f, json, 2);
+	flatval_end_value(f);
+	return 0;
 }
 
 /* The attribute whose name is on the path, value at vi. */
@@ -623,15 +638,8 @@ attr(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 		return -1;
 	p = &ts->t[pi];
 	if (tag == T_M) {
-		if (p->type != JSON_OBJECT)
-			return flat_fail(f, "BadValue", "attribute %.*s: M value must "
-			    "be an object", PATH_ARGS(f));
-		if (p->n == 0) {
-			flatval_emit_key(f, cls);
-			out_add(f, "{}", 2);
-			flatval_end_value(f);
-			return 0;
-		}
+		if (p->n == 0)
+			return empty(f, cls, "{}");
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e + 1].next) {
 			if (path_push_tok(f, base, &ts->t[e]) < 0 ||
 			    attr(f, base, ts, e + 1, cls) < 0)
@@ -641,15 +649,8 @@ attr(struct flat *f, const char *base, struct json_toks *ts, uint32_t vi,
 		return 0;
 	}
 	if (tag == T_L && f->o.lists_index) {
-		if (p->type != JSON_ARRAY)
-			return flat_fail(f, "BadValue", "attribute %.*s: L value must "
-			    "be an array", PATH_ARGS(f));
-		if (p->n == 0) {
-			flatval_emit_key(f, cls);
-			out_add(f, "[]", 2);
-			flatval_end_value(f);
-			return 0;
-		}
+		if (p->n == 0)
+			return empty(f, cls, "[]");
 		for (k = 0, e = pi + 1; k < p->n; k++, e = ts->t[e].next) {
 			int l = snprintf(idx, sizeof idx, "%u", k);
 

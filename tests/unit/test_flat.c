@@ -238,6 +238,10 @@ static const struct {
 	{ "BOOL not a boolean", 0, "{\"b\":{\"BOOL\":\"true\"}}", NULL,
 	  "BadValue", 0 },
 	{ "NULL false", 0, "{\"b\":{\"NULL\":false}}", NULL, "BadValue", 0 },
+	{ "M not an object", 0, "{\"Item\":{\"m\":{\"M\":[]}}}", NULL,
+	  "BadValue", 0 },
+	{ "L not an array, in a list", 0,
+	  "{\"Item\":{\"l\":{\"L\":[{\"L\":{}}]}}}", NULL, "BadValue", 0 },
 	{ "a set element not a string", 0, "{\"s\":{\"SS\":[1]}}", NULL,
 	  "BadValue", 0 },
 	/* collisions */

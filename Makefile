@@ -130,7 +130,7 @@ fuzz: ## libFuzzer on the ddbflat parser for FUZZ_TIME seconds
 		-o build-fuzz/fuzz_ddbflat tests/fuzz/fuzz_ddbflat.c \
 		build-fuzz/libddblake.a $(LDLIBS)
 	mkdir -p build-fuzz/corpus
-	cp tests/data/ddbflat/*.json build-fuzz/corpus/ 2>/dev/null || true
+	cp tests/data/ddbflat/*.json tests/fuzz/seeds/* build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_ddbflat -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 		-rss_limit_mb=1024 -timeout=10 build-fuzz/corpus
 

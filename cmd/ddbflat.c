@@ -12,7 +12,6 @@
 #include "buf.h"
 #include "errrec.h"
 #include "flat.h"
-#include "input.h"
 #include "jqprog.h"
 #include "msg.h"
 #include "stats.h"
@@ -43,10 +42,15 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* Everything main() sets up from the command line. */
 struct run {
+	struct flat_opts o;
+	int strict;
 	const char *name;	/* current input, for messages */
 	FILE *errf;
 	const char *errpath;
+	const char *jqprog, *jqfile, *statspath, *progress;
+	char *jqtext;
 	struct jqprog *jq;
 	int line_buffered;
 	struct buf obuf;	/* whole lines only: see flush_out() */
@@ -55,6 +59,7 @@ struct run {
 	struct buf jqout;
 	struct buf why;		/* a jq failure */
 	struct stats st;
+	struct flat *f;
 	uint64_t *c_lines, *c_in, *c_out, *c_failed, *c_bytes, *c_coll;
 	uint64_t ticks;
 };
@@ -64,9 +69,10 @@ usage(void)
 {
 	printf("usage: %s\n\n"
 	    "Flatten DynamoDB change records (Kinesis, DynamoDB Streams,\n"
-	    "get-records output, Firehose events, exports, scan output; plain\n"
-	    "or gzip) into one flat JSON object per line.\n\n"
-	    "  -e, --errors FILE        keep bad records in FILE (JSON lines)\n"
+	    "get-records output, Lambda and Firehose events, exports, scan\n"
+	    "output; plain or gzip) into one flat JSON object per line.\n\n"
+	    "  -e, --errors FILE        keep bad records whole in FILE (JSON\n"
+	    "                           lines, input bytes in rawData)\n"
 	    "  -i, --image WHICH        auto (default), new, old or both\n"
 	    "  -j, --jq PROGRAM         run a jq program on each flat record\n"
 	    "  -J, --jq-file FILE       read the jq program from FILE\n"
@@ -87,15 +93,18 @@ usage(void)
 	    SYNOPSIS);
 }
 
+/* A bad record: one message (the first part of a record kept in parts),
+ * one error record per part. */
 static void
 on_error(void *ctx, uint64_t line, const char *code, const char *msg,
-    const char *raw, size_t rawlen)
+    const char *raw, size_t rawlen, unsigned part)
 {
 	struct run *r = ctx;
 	struct errrec er = { .tool = "ddbflat", .code = code, .message = msg,
 	    .source = r->name, .line = line, .raw = raw, .rawlen = rawlen };
 
-	msg_err("%s:%llu: %s", r->name, (unsigned long long)line, msg);
+	if (part <= 1)
+		msg_err("%s:%llu: %s", r->name, (unsigned long long)line, msg);
 	if (r->errf == NULL)
 		return;
 	r->enc.len = 0;
@@ -183,8 +192,36 @@ run_jq(struct run *r, const char *line, size_t len, const char *raw,
 	if (rc == 0)
 		return 0;
 fail:
-	on_error(r, lineno, "JqError", buf_str(&r->why), raw, rawlen);
+	on_error(r, lineno, "JqError", buf_str(&r->why), raw, rawlen, 0);
 	return 1;
+}
+
+static void
+on_input(void *ctx, const char *name)
+{
+	struct run *r = ctx;
+
+	r->name = name;
+}
+
+static void
+on_input_error(void *ctx, const struct err *e)
+{
+	(void)ctx;
+	msg_err("%s", e->msg);
+}
+
+/* The engine's counters into the stats module's. */
+static void
+copy_counts(struct run *r)
+{
+	const struct flat_counts *fc = flat_counts(r->f);
+
+	*r->c_in = fc->records_in;
+	*r->c_out = fc->records_out;
+	*r->c_failed = fc->records_failed;
+	*r->c_bytes = fc->bytes_in;
+	*r->c_coll = fc->collisions;
 }
 
 static int
@@ -194,8 +231,10 @@ on_record(void *ctx, const char *line, size_t len, const char *raw,
 	struct run *r = ctx;
 	int rc;
 
-	if ((++r->ticks & 4095) == 0)
+	if ((++r->ticks & 4095) == 0) {
+		copy_counts(r);
 		stats_tick(&r->st);
+	}
 	if (r->jq != NULL) {
 		rc = run_jq(r, line, len, raw, rawlen, lineno);
 		return rc;
@@ -203,76 +242,58 @@ on_record(void *ctx, const char *line, size_t len, const char *raw,
 	return emit(r, line, len);
 }
 
-static ssize_t
-read_cb(void *ctx, char *dst, size_t n)
+/* Options into r; usage errors exit here. */
+static void
+parse_args(struct run *r, int argc, char **argv)
 {
-	return input_read(ctx, dst, n);
-}
-
-int
-main(int argc, char **argv)
-{
-	struct flat_opts o = { .sep = "_", .image = FLAT_IMAGE_DEFAULT,
-	    .max_record = 16 << 20 };
-	struct run r;
-	struct flat_sink sink;
-	struct flat *f;
-	const char *jqprog = NULL, *jqfile = NULL, *statspath = NULL;
-	const char *progress = NULL;
-	char *jqtext = NULL;
-	int c, strict = 0, status = MSG_EX_OK, i, stop = 0;
 	uint64_t v;
-	struct err e;
-	static char dash[] = "-";
-	static char *stdin_only[] = { dash };
+	int c;
 
-	msg_init(argv[0]);
 	opterr = 0;
-	memset(&r, 0, sizeof r);
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
-			r.errpath = optarg;
+			r->errpath = optarg;
 			break;
 		case 'h':
 			usage();
-			return msg_finish_stdout(MSG_EX_OK);
+			exit(msg_finish_stdout(MSG_EX_OK));
 		case 'i':
 			if (strcmp(optarg, "auto") == 0)
-				o.image = FLAT_IMAGE_DEFAULT;
+				r->o.image = FLAT_IMAGE_DEFAULT;
 			else if (strcmp(optarg, "new") == 0)
-				o.image = FLAT_IMAGE_NEW;
+				r->o.image = FLAT_IMAGE_NEW;
 			else if (strcmp(optarg, "old") == 0)
-				o.image = FLAT_IMAGE_OLD;
+				r->o.image = FLAT_IMAGE_OLD;
 			else if (strcmp(optarg, "both") == 0)
-				o.image = FLAT_IMAGE_BOTH;
+				r->o.image = FLAT_IMAGE_BOTH;
 			else
 				msg_usage(SYNOPSIS, "--image: expected auto, "
 				    "new, old or both, not '%s'", optarg);
 			break;
 		case 'j':
-			jqprog = optarg;
+			r->jqprog = optarg;
 			break;
 		case 'J':
-			jqfile = optarg;
+			r->jqfile = optarg;
 			break;
 		case 'l':
 			if (strcmp(optarg, "array") == 0)
-				o.lists_index = 0;
+				r->o.lists_index = 0;
 			else if (strcmp(optarg, "index") == 0)
-				o.lists_index = 1;
+				r->o.lists_index = 1;
 			else
 				msg_usage(SYNOPSIS, "--lists: expected array or "
 				    "index, not '%s'", optarg);
 			break;
 		case 'M':
-			o.no_meta = 1;
+			r->o.no_meta = 1;
 			break;
 		case 'n':
 			if (strcmp(optarg, "number") == 0)
-				o.numbers_string = 0;
+				r->o.numbers_string = 0;
 			else if (strcmp(optarg, "string") == 0)
-				o.numbers_string = 1;
+				r->o.numbers_string = 1;
 			else
 				msg_usage(SYNOPSIS, "--numbers: expected number "
 				    "or string, not '%s'", optarg);
@@ -280,142 +301,138 @@ main(int argc, char **argv)
 		case 's':
 			if (*optarg == '\0' || strlen(optarg) > 8)
 				msg_usage(SYNOPSIS, "--separator: 1 to 8 bytes");
-			o.sep = optarg;
+			r->o.sep = optarg;
 			break;
 		case 'S':
-			strict = 1;
+			r->strict = 1;
 			break;
 		case 'V':
-			return msg_version();
+			exit(msg_version());
 		case OPT_LINE_BUFFERED:
-			r.line_buffered = 1;
+			r->line_buffered = 1;
 			break;
 		case OPT_MAX_RECORD:
 			if (util_parse_size(optarg, &v) < 0 || v < 1024 ||
 			    v > (1ULL << 31))
 				msg_usage(SYNOPSIS, "--max-record: expected a "
 				    "size from 1K to 2G, not '%s'", optarg);
-			o.max_record = (size_t)v;
+			r->o.max_record = (size_t)v;
 			break;
 		case OPT_PROGRESS:
-			progress = optarg != NULL ? optarg : "auto";
+			r->progress = optarg != NULL ? optarg : "auto";
 			break;
 		case OPT_STATS:
-			statspath = optarg;
+			r->statspath = optarg;
 			break;
 		default:
 			msg_badopt(SYNOPSIS, argv, c);
 		}
 	}
-	if (jqprog != NULL && jqfile != NULL)
+	if (r->jqprog != NULL && r->jqfile != NULL)
 		msg_usage(SYNOPSIS, "--jq and --jq-file exclude each other");
+}
 
-	stats_init(&r.st, "ddbflat");
-	if (progress != NULL && stats_set_progress(&r.st, progress) < 0)
+/* Counters, the jq program, the errors file, buffers and the engine;
+ * anything that fails here ends the run before any input is read. */
+static void
+setup(struct run *r)
+{
+	struct flat_sink sink = { r, on_record, on_error, on_warn, on_input,
+	    on_input_error };
+	struct err e;
+
+	stats_init(&r->st, "ddbflat");
+	if (r->progress != NULL && stats_set_progress(&r->st, r->progress) < 0)
 		msg_usage(SYNOPSIS, "--progress: expected auto, always or "
-		    "never, not '%s'", progress);
-	r.c_in = stats_counter(&r.st, "records_in");
-	r.c_out = stats_counter(&r.st, "records_out");
-	r.c_failed = stats_counter(&r.st, "records_failed");
-	r.c_lines = stats_counter(&r.st, "lines_out");
-	r.c_bytes = stats_counter(&r.st, "bytes_in");
-	r.c_coll = stats_counter(&r.st, "key_collisions");
-	stats_rates(&r.st, "records_in", "bytes_in");
-
-	if (jqfile != NULL) {
-		jqtext = util_slurp(jqfile, 1 << 20);
-		if (jqtext == NULL)
-			msg_die(MSG_EX_USAGE, "--jq-file %s: %s", jqfile,
+		    "never, not '%s'", r->progress);
+	r->c_in = stats_counter(&r->st, "records_in");
+	r->c_out = stats_counter(&r->st, "records_out");
+	r->c_failed = stats_counter(&r->st, "records_failed");
+	r->c_lines = stats_counter(&r->st, "lines_out");
+	r->c_bytes = stats_counter(&r->st, "bytes_in");
+	r->c_coll = stats_counter(&r->st, "key_collisions");
+	stats_rates(&r->st, "records_in", "bytes_in");
+	if (r->jqfile != NULL) {
+		r->jqtext = util_slurp(r->jqfile, 1 << 20);
+		if (r->jqtext == NULL)
+			msg_die(MSG_EX_USAGE, "--jq-file %s: %s", r->jqfile,
 			    strerror(errno));
-		jqprog = jqtext;
+		r->jqprog = r->jqtext;
 	}
-	if (jqprog != NULL) {
-		r.jq = jqprog_new(jqprog, jqfile != NULL ? "--jq-file" :
-		    "--jq", "jq", &e);
-		if (r.jq == NULL)
+	if (r->jqprog != NULL) {
+		r->jq = jqprog_new(r->jqprog, r->jqfile != NULL ?
+		    "--jq-file" : "--jq", "jq", &e);
+		if (r->jq == NULL)
 			msg_die(e.code, "%s", e.msg);
 	}
-	if (r.errpath != NULL) {
-		r.errf = fopen(r.errpath, "a");
-		if (r.errf == NULL)
-			msg_die(MSG_EX_IO, "--errors %s: %s", r.errpath,
+	if (r->errpath != NULL) {
+		r->errf = fopen(r->errpath, "a");
+		if (r->errf == NULL)
+			msg_die(MSG_EX_IO, "--errors %s: %s", r->errpath,
 			    strerror(errno));
 	}
-	buf_init(&r.obuf, OBUF_SIZE);
-	if (buf_grow(&r.obuf, OBUF_SIZE) < 0)
+	buf_init(&r->obuf, OBUF_SIZE);
+	if (buf_grow(&r->obuf, OBUF_SIZE) < 0)
 		msg_die(MSG_EX_IO, "out of memory");
-	/* An error record holds a record's bytes in base64, a jq output
-	 * line at most four times the record it came from. */
-	buf_init(&r.enc, o.max_record / 3 * 4 + 65536);
-	buf_init(&r.jqout, o.max_record * 4 + 65536);
-	buf_init(&r.why, 1024);
+	/* An error record holds a part of at most --max-record bytes (plus
+	 * the window's slack) in base64; a jq output line is at most four
+	 * times the record it came from. */
+	buf_init(&r->enc, (r->o.max_record + (1 << 18)) / 3 * 4 + 65536);
+	buf_init(&r->jqout, r->o.max_record * 4 + 65536);
+	buf_init(&r->why, 1024);
+	r->f = flat_new(&r->o, &sink);
+}
 
-	sink.ctx = &r;
-	sink.record = on_record;
-	sink.error = on_error;
-	sink.warn = on_warn;
-	f = flat_new(&o, &sink);
+/* Close the outputs, write the stats; returns the final status. */
+static int
+finish(struct run *r, int status)
+{
+	struct err e;
 
-	if (optind == argc) {
-		argv = stdin_only;
-		argc = 1;
-		optind = 0;
+	copy_counts(r);
+	if (r->errf != NULL && (fclose(r->errf) != 0 || r->err_failed)) {
+		msg_err("--errors %s: write error", r->errpath);
+		status = msg_worse(status, MSG_EX_IO);
 	}
-	for (i = optind; i < argc && !stop; i++) {
-		struct input in;
-		const struct flat_counts *fc;
-		int rc;
-
-		if (input_open(&in, argv[i], &e) < 0) {
-			msg_err("%s", e.msg);
-			status = msg_worse(status, MSG_EX_PARTIAL);
-			continue;
-		}
-		r.name = in.name;
-		rc = flat_run(f, read_cb, &in, strict);
-		if (rc == FLAT_READ_ERR) {
-			msg_err("%s", in.err.msg);
-			status = msg_worse(status, in.err.code);
-			if (strict)
-				stop = 1;
-		} else if (rc == FLAT_SINK_ERR) {
-			stop = 1;
-		} else if (rc == FLAT_STOP) {
-			status = msg_worse(status, MSG_EX_DATA);
-			stop = 1;
-		}
-		input_close(&in);
-		fc = flat_counts(f);
-		*r.c_in = fc->records_in;
-		*r.c_out = fc->records_out;
-		*r.c_failed = fc->records_failed;
-		*r.c_bytes = fc->bytes_in;
-		*r.c_coll = fc->collisions;
-	}
-	if (*r.c_failed > 0)
-		status = msg_worse(status, MSG_EX_PARTIAL);
-	if (r.errf != NULL) {
-		if (fclose(r.errf) != 0 || r.err_failed) {
-			msg_err("--errors %s: write error", r.errpath);
-			status = msg_worse(status, MSG_EX_IO);
-		}
-	}
-	flush_out(&r);
-	if (r.out_failed) {
+	flush_out(r);
+	if (r->out_failed) {
 		msg_err("write error: stdout: %s", strerror(errno));
 		status = msg_worse(status, MSG_EX_IO);
 	}
 	status = msg_finish_stdout(status);
-	if (stats_finish(&r.st, statspath, status, &e) < 0) {
+	if (stats_finish(&r->st, r->statspath, status, &e) < 0) {
 		msg_err("%s", e.msg);
 		status = msg_worse(status, MSG_EX_IO);
 	}
-	flat_free(f);
-	jqprog_free(r.jq);
-	free(jqtext);
-	buf_free(&r.enc);
-	buf_free(&r.jqout);
-	buf_free(&r.why);
-	buf_free(&r.obuf);
+	flat_free(r->f);
+	jqprog_free(r->jq);
+	free(r->jqtext);
+	buf_free(&r->enc);
+	buf_free(&r->jqout);
+	buf_free(&r->why);
+	buf_free(&r->obuf);
 	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char dash[] = "-";
+	static char *stdin_only[] = { dash };
+	struct run r;
+	int status;
+
+	msg_init(argv[0]);
+	memset(&r, 0, sizeof r);
+	r.o.sep = "_";
+	r.o.image = FLAT_IMAGE_DEFAULT;
+	r.o.max_record = 16 << 20;
+	parse_args(&r, argc, argv);
+	setup(&r);
+	if (optind == argc)
+		status = flat_run_paths(r.f, stdin_only, 1, r.strict);
+	else
+		status = flat_run_paths(r.f, argv + optind, argc - optind,
+		    r.strict);
+	return finish(&r, status);
 }

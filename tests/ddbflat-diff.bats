@@ -84,6 +84,8 @@ print("same digits; 38-digit literal seen %d times" % big)
 	ddbflat --no-meta --numbers=string corpus.json >rows.json
 	ddbflat --no-meta --numbers=string corpus.json.gz >rows-gz.json
 	run -0 cmp rows.json rows-gz.json
+	run -0 ref corpus.json rows-gz.json
+	assert_output "3000 rows match the @aws-sdk/util-dynamodb reference"
 }
 
 @test "the comparison fails on an altered number, boolean, key or a lost row" {

@@ -1,11 +1,10 @@
-/* Unit tests for lib/json, lib/b64, lib/ddbtime and flat_number: tables of
- * named cases. */
+/* Unit tests for lib/json, lib/b64 and lib/ddbtime: tables of named cases.
+ * flat_number is in test_flat. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "b64.h"
 #include "ddbtime.h"
-#include "flat.h"
 #include "json.h"
 #include "t.h"
 
@@ -183,56 +182,11 @@ test_time(void)
 	}
 }
 
-static const struct {
-	const char *in, *out;
-} num_cases[] = {
-	{ "12345678901234567890123456789012345678",
-	  "12345678901234567890123456789012345678" },
-	{ "1E-130", "1E-130" },
-	{ "-0", "-0" },
-	{ "+5", "5" },
-	{ ".5", "0.5" },
-	{ "5.", "5" },
-	{ "007", "7" },
-	{ "-00.010", "-0.010" },
-	{ "1e+2", "1e+2" },
-	{ "", NULL },
-	{ "-", NULL },
-	{ ".", NULL },
-	{ "1e", NULL },
-	{ "1.2.3", NULL },
-	{ "NaN", NULL },
-	{ "Infinity", NULL },
-	{ " 1", NULL },
-	{ "0x10", NULL },
-};
-
-static void
-test_number(void)
-{
-	char out[64];
-	size_t i;
-	int k;
-
-	for (i = 0; i < sizeof num_cases / sizeof num_cases[0]; i++) {
-		k = flat_number(num_cases[i].in, strlen(num_cases[i].in), out);
-		if (num_cases[i].out == NULL) {
-			t_ok(k < 0, "number \"%s\" is refused", num_cases[i].in);
-			continue;
-		}
-		if (k >= 0)
-			out[k] = '\0';
-		t_streq(k < 0 ? "(refused)" : out, num_cases[i].out,
-		    num_cases[i].in);
-	}
-}
-
 int
 main(void)
 {
 	test_parse();
 	test_b64();
 	test_time();
-	test_number();
 	return t_done();
 }

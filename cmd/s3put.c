@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "creds.h"
 #include "jsonw.h"
@@ -404,6 +405,7 @@ main(int argc, char **argv)
 	struct creds_provider *cp = NULL;
 	struct err e;
 	struct sigaction sa;
+	struct buf epb;
 	const char *meta[MAX_META];
 	const char *endpoint = NULL, *region = NULL, *stats_path = NULL;
 	const char *progress = "never", *corrupt;
@@ -589,13 +591,7 @@ main(int argc, char **argv)
 	g.c_retried = stats_counter(&g.st, "retried");
 	stats_rates(&g.st, "objects", "bytes");
 
-	/* Configuration: endpoint, credentials, region. */
-	if (endpoint == NULL && (endpoint = getenv("AWS_ENDPOINT_URL_S3")) !=
-	    NULL && *endpoint == '\0')
-		endpoint = NULL;
-	if (endpoint == NULL && (endpoint = getenv("AWS_ENDPOINT_URL")) !=
-	    NULL && *endpoint == '\0')
-		endpoint = NULL;
+	/* Configuration: credentials, region, endpoint. */
 	cp = creds_new(&co, &e);
 	if (cp == NULL && !g.dry_run)
 		msg_die(MSG_EX_USAGE, "%s", e.msg);
@@ -608,7 +604,10 @@ main(int argc, char **argv)
 			r = getenv("AWS_DEFAULT_REGION");
 		region = r != NULL && *r != '\0' ? r : "us-east-1";
 	}
-	cfg.endpoint = endpoint;
+	buf_init(&epb, 4096);
+	if (aws_endpoint_resolve(endpoint, "S3", "s3", region, &epb, &e) < 0)
+		msg_die(e.code, "%s", e.msg);
+	cfg.endpoint = epb.p;
 	cfg.region = region;
 	g.s3 = s3_new(&cfg, cp, &e);
 	if (g.s3 == NULL)
@@ -695,6 +694,7 @@ main(int argc, char **argv)
 	}
 	s3_free(g.s3);
 	creds_free(cp);
+	buf_free(&epb);
 	if (stdin_fd >= 0)
 		close(stdin_fd);
 	free(url);

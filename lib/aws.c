@@ -1,0 +1,914 @@
+/* SPDX-License-Identifier: MIT */
+/* aws: connections, signing, sending and the retry policy (see aws.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "aws.h"
+#include "util.h"
+
+#define BODY_MAX (1u << 20)	/* cap on a response body we keep */
+#define SR_MAX (256 * 1024)	/* each part of a signed request */
+#define LINE_MAX_ (64 * 1024)	/* one header line */
+/* "%s%s%s" arguments naming a request in messages: "PutObject s3://b/k" */
+#define NAME(rq) (rq)->op, (rq)->what != NULL ? " " : "", \
+	(rq)->what != NULL ? (rq)->what : ""
+
+struct aws_conn {
+	CURL *h;
+	struct buf data;	/* request body (file bytes, XML) */
+	struct buf body;	/* response body */
+	char etag[96];
+	char errbuf[CURL_ERROR_SIZE];
+	const char *rdata;	/* upload cursor */
+	size_t rlen, rpos;
+	uint64_t rng;
+	struct aws_conn *next;
+};
+
+struct aws_client {
+	struct aws_config cfg;
+	struct creds_provider *cp;
+	char *scheme, *hostport;
+	int ip_host;		/* endpoint host is an address or localhost */
+	pthread_mutex_t poolmu;
+	pthread_cond_t poolcv;
+	struct aws_conn *idle;	/* all of them when no request runs */
+	unsigned nconns;
+	volatile sig_atomic_t stop;
+};
+
+/* ---- small helpers ---- */
+
+static const char *
+find(const char *hay, size_t n, const char *needle)
+{
+	size_t l = strlen(needle), i;
+
+	if (hay == NULL || n < l)
+		return NULL;
+	for (i = 0; i + l <= n; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, l) == 0)
+			return hay + i;
+	return NULL;
+}
+
+static char *
+cstr(struct buf *b)
+{
+	if (buf_addc(b, '\0') < 0)
+		return NULL;
+	b->len--;
+	return b->p;
+}
+
+static uint64_t
+rnd(struct aws_conn *k)
+{
+	/* xorshift64*: jitter only, not security. */
+	k->rng ^= k->rng >> 12;
+	k->rng ^= k->rng << 25;
+	k->rng ^= k->rng >> 27;
+	return k->rng * 2685821657736338717ULL;
+}
+
+void
+aws_xml_get(const char *xml, size_t n, const char *tag, char *out, size_t on)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&quot;", '"' }, { "&amp;", '&' }, { "&lt;", '<' },
+		{ "&gt;", '>' }, { "&apos;", '\'' }, { "&#34;", '"' },
+	};
+	char open[64], close[64];
+	const char *s, *e, *end;
+	size_t k = 0;
+
+	out[0] = '\0';
+	if (xml == NULL)
+		return;
+	end = xml + n;
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	s = find(xml, n, open);
+	if (s == NULL)
+		return;
+	s += strlen(open);
+	e = find(s, (size_t)(end - s), close);
+	if (e == NULL)
+		return;
+	while (s < e && k + 1 < on) {
+		size_t i;
+
+		for (i = 0; i < sizeof ents / sizeof ents[0]; i++) {
+			size_t l = strlen(ents[i].ent);
+
+			if ((size_t)(e - s) >= l && memcmp(s, ents[i].ent,
+			    l) == 0) {
+				out[k++] = ents[i].c;
+				s += l;
+				break;
+			}
+		}
+		if (i == sizeof ents / sizeof ents[0])
+			out[k++] = *s++;
+	}
+	out[k] = '\0';
+}
+
+void
+aws_unquote(char *dst, size_t n, const char *s)
+{
+	size_t l;
+
+	while (*s == '"' || *s == ' ')
+		s++;
+	snprintf(dst, n, "%s", s);
+	l = strlen(dst);
+	while (l > 0 && (dst[l - 1] == '"' || dst[l - 1] == ' ' ||
+	    dst[l - 1] == '\r' || dst[l - 1] == '\n'))
+		dst[--l] = '\0';
+}
+
+/* ---- connections ---- */
+
+static size_t
+on_write(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct aws_conn *k = ud;
+	size_t n = sz * nm;
+
+	if (k->body.len + n <= BODY_MAX && buf_add(&k->body, p, n) < 0)
+		return 0;	/* curl fails the transfer */
+	return n;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct aws_conn *k = ud;
+	size_t n = sz * nm;
+
+	if (n > 5 && strncasecmp(p, "etag:", 5) == 0) {
+		char tmp[128];
+		size_t l = n - 5 < sizeof tmp - 1 ? n - 5 : sizeof tmp - 1;
+
+		memcpy(tmp, p + 5, l);
+		tmp[l] = '\0';
+		aws_unquote(k->etag, sizeof k->etag, tmp);
+	}
+	return n;
+}
+
+static size_t
+on_read(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct aws_conn *k = ud;
+	size_t n = sz * nm;
+
+	if (n > k->rlen - k->rpos)
+		n = k->rlen - k->rpos;
+	memcpy(p, k->rdata + k->rpos, n);
+	k->rpos += n;
+	return n;
+}
+
+static int
+on_seek(void *ud, curl_off_t off, int origin)
+{
+	struct aws_conn *k = ud;
+
+	if (origin != SEEK_SET || off < 0 || (size_t)off > k->rlen)
+		return CURL_SEEKFUNC_CANTSEEK;
+	k->rpos = (size_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+struct xfer {
+	struct aws_client *c;
+	int finish;
+};
+
+static int
+on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c_,
+    curl_off_t d)
+{
+	struct xfer *x = ud;
+
+	(void)a, (void)b, (void)c_, (void)d;
+	return x->c->stop && !x->finish;
+}
+
+struct aws_conn *
+aws_conn_get(struct aws_client *c)
+{
+	struct aws_conn *k;
+
+	pthread_mutex_lock(&c->poolmu);
+	while (c->idle == NULL)
+		pthread_cond_wait(&c->poolcv, &c->poolmu);
+	k = c->idle;
+	c->idle = k->next;
+	pthread_mutex_unlock(&c->poolmu);
+	return k;
+}
+
+void
+aws_conn_put(struct aws_client *c, struct aws_conn *k)
+{
+	pthread_mutex_lock(&c->poolmu);
+	k->next = c->idle;
+	c->idle = k;
+	pthread_cond_signal(&c->poolcv);
+	pthread_mutex_unlock(&c->poolmu);
+}
+
+struct buf *
+aws_conn_data(struct aws_conn *k)
+{
+	return &k->data;
+}
+
+/* ---- client ---- */
+
+static int
+parse_endpoint(struct aws_client *c, const char *url, struct err *e)
+{
+	const char *p = strstr(url, "://"), *h, *slash;
+	size_t hl;
+	char host[256];
+
+	if (p == NULL || (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0))
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: not an http:// "
+		    "or https:// URL", url);
+	c->scheme = xmalloc((size_t)(p - url) + 1);
+	memcpy(c->scheme, url, (size_t)(p - url));
+	c->scheme[p - url] = '\0';
+	h = p + 3;
+	slash = strchr(h, '/');
+	hl = slash != NULL ? (size_t)(slash - h) : strlen(h);
+	if (hl == 0 || hl >= sizeof host || memchr(h, '@', hl) != NULL)
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: bad host", url);
+	if (slash != NULL && slash[1] != '\0')
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: a path after "
+		    "the host is not supported", url);
+	c->hostport = xmalloc(hl + 1);
+	memcpy(c->hostport, h, hl);
+	c->hostport[hl] = '\0';
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {
+		c->ip_host = 1;
+	} else {
+		char *colon = strchr(host, ':');
+		size_t i;
+
+		if (colon != NULL)
+			*colon = '\0';
+		c->ip_host = strcmp(host, "localhost") == 0;
+		for (i = 0; host[i] != '\0'; i++)
+			if (!isdigit((unsigned char)host[i]) && host[i] != '.')
+				break;
+		if (host[i] == '\0')
+			c->ip_host = 1;
+	}
+	return 0;
+}
+
+struct aws_client *
+aws_new(const struct aws_config *cfg, struct creds_provider *cp,
+    struct err *e)
+{
+	struct aws_client *c;
+	unsigned i;
+	uint64_t seed;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		msg_seterr(e, MSG_EX_IO, "curl_global_init failed");
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->cfg = *cfg;
+	c->cp = cp;
+	if (c->cfg.conns == 0)
+		c->cfg.conns = 1;
+	if (c->cfg.max_attempts == 0)
+		c->cfg.max_attempts = 1;
+	if (c->cfg.data_max == 0)
+		c->cfg.data_max = 1 << 20;
+	if (parse_endpoint(c, cfg->endpoint, e) < 0) {
+		free(c->scheme);
+		free(c->hostport);
+		free(c);
+		curl_global_cleanup();
+		return NULL;
+	}
+	pthread_mutex_init(&c->poolmu, NULL);
+	pthread_cond_init(&c->poolcv, NULL);
+	seed = util_wall_ms() ^ ((uint64_t)getpid() << 32);
+	for (i = 0; i < c->cfg.conns; i++) {
+		struct aws_conn *k = xcalloc(1, sizeof *k);
+
+		k->h = curl_easy_init();
+		if (k->h == NULL) {
+			free(k);
+			msg_seterr(e, MSG_EX_IO, "curl_easy_init failed");
+			aws_free(c);
+			return NULL;
+		}
+		buf_init(&k->data, c->cfg.data_max);
+		buf_init(&k->body, BODY_MAX);
+		k->rng = (seed += 0x9e3779b97f4a7c15ULL) | 1;
+		k->next = c->idle;
+		c->idle = k;
+		c->nconns++;
+	}
+	return c;
+}
+
+void
+aws_free(struct aws_client *c)
+{
+	struct aws_conn *k, *n;
+
+	if (c == NULL)
+		return;
+	/* All connections are idle once every request returned. */
+	for (k = c->idle; k != NULL; k = n) {
+		n = k->next;
+		curl_easy_cleanup(k->h);
+		buf_free(&k->data);
+		buf_free(&k->body);
+		free(k);
+	}
+	pthread_mutex_destroy(&c->poolmu);
+	pthread_cond_destroy(&c->poolcv);
+	free(c->scheme);
+	free(c->hostport);
+	free(c);
+	curl_global_cleanup();
+}
+
+void
+aws_stop(struct aws_client *c)
+{
+	c->stop = 1;
+}
+
+int
+aws_stopping(const struct aws_client *c)
+{
+	return c->stop != 0;
+}
+
+const char *
+aws_host(const struct aws_client *c)
+{
+	return c->hostport;
+}
+
+int
+aws_host_is_ip(const struct aws_client *c)
+{
+	return c->ip_host;
+}
+
+const struct aws_config *
+aws_config(const struct aws_client *c)
+{
+	return &c->cfg;
+}
+
+int
+aws_endpoint_resolve(const char *url, const char *id, const char *host,
+    const char *region, struct buf *out, struct err *e)
+{
+	char name[64];
+	size_t i;
+
+	if (url == NULL || *url == '\0') {
+		snprintf(name, sizeof name, "AWS_ENDPOINT_URL_%s", id);
+		for (i = 0; name[i] != '\0'; i++)
+			name[i] = (char)toupper((unsigned char)name[i]);
+		url = getenv(name);
+	}
+	if (url == NULL || *url == '\0')
+		url = getenv("AWS_ENDPOINT_URL");
+	out->len = 0;
+	if (url != NULL && *url != '\0') {
+		if (buf_addstr(out, url) < 0 || cstr(out) == NULL)
+			return msg_seterr(e, MSG_EX_USAGE, "endpoint URL too "
+			    "long");
+		return 0;
+	}
+	if (buf_printf(out, "https://%s.%s.amazonaws.com", host, region) < 0)
+		return msg_seterr(e, MSG_EX_USAGE, "region too long");
+	return 0;
+}
+
+/* ---- signing ---- */
+
+void
+aws_signed_init(struct aws_signed *s)
+{
+	/* A key is at most 1 KiB (3 KiB encoded), headers a few KiB. */
+	buf_init(&s->host, SR_MAX);
+	buf_init(&s->path, SR_MAX);
+	buf_init(&s->url, SR_MAX);
+	buf_init(&s->creq, SR_MAX);
+	buf_init(&s->names, SR_MAX);
+	buf_init(&s->sts, SR_MAX);
+	buf_init(&s->auth, SR_MAX);
+	s->nh = 0;
+}
+
+void
+aws_signed_free(struct aws_signed *s)
+{
+	buf_free(&s->host);
+	buf_free(&s->path);
+	buf_free(&s->url);
+	buf_free(&s->creq);
+	buf_free(&s->names);
+	buf_free(&s->sts);
+	OPENSSL_cleanse(s->auth.p, s->auth.len);
+	buf_free(&s->auth);
+}
+
+/* Host, path and URL of rq into s. */
+static int
+sign_target(const struct aws_client *c, const struct aws_request *rq,
+    struct aws_signed *s)
+{
+	const char *path = rq->path != NULL ? rq->path : "/";
+
+	if (buf_addstr(&s->host, rq->host != NULL ? rq->host :
+	    c->hostport) < 0 || cstr(&s->host) == NULL ||
+	    buf_addstr(&s->path, path) < 0 || cstr(&s->path) == NULL)
+		return -1;
+	return buf_printf(&s->url, "%s://%s%s%s%s", c->scheme, s->host.p,
+	    s->path.p, rq->query != NULL ? "?" : "",
+	    rq->query != NULL ? rq->query : "") < 0 || cstr(&s->url) == NULL ?
+	    -1 : 0;
+}
+
+int
+aws_sign(const struct aws_client *c, const struct aws_request *rq,
+    time_t now, const struct creds *cr, struct aws_signed *s,
+    struct err *e)
+{
+	const char *region = c->cfg.region, *svc = c->cfg.service;
+	const char *token = cr != NULL ? cr->session_token : NULL;
+	unsigned char key[32];
+	char sig[65];
+	size_t i;
+
+	s->host.len = s->path.len = s->url.len = s->creq.len = 0;
+	s->names.len = s->sts.len = s->auth.len = 0;
+	s->nh = 0;
+	if (rq->nheaders > AWS_MAX_HEADERS)
+		return msg_seterr(e, MSG_EX_USAGE, "%s%s%s: too many headers "
+		    "(%zu, at most %d)", NAME(rq), rq->nheaders,
+		    AWS_MAX_HEADERS);
+	if (sign_target(c, rq, s) < 0)
+		goto toolarge;
+	sigv4_amz_date(now, s->amz);
+	s->h[s->nh++] = (struct sigv4_header){ "Host", s->host.p };
+	s->h[s->nh++] = (struct sigv4_header){ "x-amz-date", s->amz };
+	s->h[s->nh++] = (struct sigv4_header){ "x-amz-content-sha256",
+	    rq->sha256 };
+	if (rq->md5b64 != NULL)
+		s->h[s->nh++] = (struct sigv4_header){ "Content-MD5",
+		    rq->md5b64 };
+	if (token != NULL && *token != '\0')
+		s->h[s->nh++] = (struct sigv4_header){ "x-amz-security-token",
+		    token };
+	for (i = 0; i < rq->nheaders; i++)
+		s->h[s->nh++] = rq->headers[i];
+	{
+		struct sigv4_request r = { rq->method, s->path.p, rq->query,
+		    s->h, s->nh, rq->sha256 };
+
+		if (sigv4_canonical_request(&s->creq, &s->names, &r) < 0)
+			goto toolarge;
+	}
+	if (cstr(&s->names) == NULL || sigv4_string_to_sign(&s->sts, s->amz,
+	    region, svc, s->creq.p, s->creq.len) < 0 ||
+	    cstr(&s->creq) == NULL || cstr(&s->sts) == NULL)
+		goto toolarge;
+	if (cr != NULL && cr->secret_key != NULL) {
+		sigv4_signing_key(key, cr->secret_key, s->amz, region, svc);
+		sigv4_signature(sig, key, s->sts.p, s->sts.len);
+		OPENSSL_cleanse(key, sizeof key);
+		if (sigv4_authorization(&s->auth, cr->access_key, s->amz,
+		    region, svc, s->names.p, sig) < 0 ||
+		    cstr(&s->auth) == NULL)
+			goto toolarge;
+	}
+	return 0;
+toolarge:
+	return msg_seterr(e, MSG_EX_USAGE, "%s%s%s: the request is too large "
+	    "to sign", NAME(rq));
+}
+
+/* Append text with each line after the first indented by four spaces. */
+static int
+add_indented(struct buf *out, const char *p)
+{
+	int rc = 0;
+
+	for (; *p != '\0'; p++) {
+		rc |= buf_addc(out, *p);
+		if (*p == '\n')
+			rc |= buf_addstr(out, "    ");
+	}
+	return rc;
+}
+
+int
+aws_describe(const struct aws_signed *s, const char *token,
+    struct buf *out)
+{
+	const char *p;
+	int rc;
+
+	rc = buf_addstr(out, "  canonical request:\n    ");
+	for (p = s->creq.p; *p != '\0'; p++) {
+		if (token != NULL && *token != '\0' && strncmp(p, token,
+		    strlen(token)) == 0) {
+			rc |= buf_addstr(out, "<session token not shown>");
+			p += strlen(token) - 1;
+			continue;
+		}
+		rc |= buf_addc(out, *p);
+		if (*p == '\n')
+			rc |= buf_addstr(out, "    ");
+	}
+	rc |= buf_addstr(out, "\n  string to sign:\n    ");
+	rc |= add_indented(out, s->sts.p);
+	rc |= buf_addc(out, '\n');
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- the retry policy ---- */
+
+static int
+is_code(const char *code, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(code, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const retry_codes[] = {
+	"RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable",
+	"Throttling", "ThrottlingException", "RequestThrottled",
+	"OperationAborted", NULL
+};
+static const char *const refresh_codes[] = {
+	"ExpiredToken", "TokenRefreshRequired", "ExpiredTokenException",
+	NULL
+};
+/* Errors every further request would hit too: stop the run. */
+static const char *const fatal_codes[] = {
+	"AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId",
+	"SignatureDoesNotMatch", "NoSuchBucket", "InvalidBucketName",
+	"InvalidToken", "AccountProblem", "RequestTimeTooSkewed",
+	"PermanentRedirect", "AuthorizationHeaderMalformed",
+	"InvalidSecurity", "NotSignedUp", "ExpiredToken",
+	"TokenRefreshRequired", "KMS.NotFoundException",
+	"KMS.DisabledException", "InvalidStorageClass", NULL
+};
+
+static int
+classify_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_SEND_FAIL_REWIND:
+	case CURLE_AGAIN:
+		return AWS_CLASS_RETRY;
+	default:
+		return AWS_CLASS_FATAL;	/* TLS verification, bad URL, ... */
+	}
+}
+
+uint64_t
+aws_backoff_ms(unsigned attempt, uint64_t r)
+{
+	unsigned sh = attempt < 16 ? attempt : 16;
+	uint64_t cap = (uint64_t)AWS_BACKOFF_MIN_MS << sh, d;
+
+	if (cap > AWS_BACKOFF_CAP_MS)
+		cap = AWS_BACKOFF_CAP_MS;
+	d = r % (cap + 1);	/* full jitter */
+	return d < AWS_BACKOFF_MIN_MS ? AWS_BACKOFF_MIN_MS : d;
+}
+
+int
+aws_classify(long status, const char *code)
+{
+	if (status >= 200 && status < 300 && *code == '\0')
+		return AWS_CLASS_OK;
+	if (is_code(code, refresh_codes))
+		return AWS_CLASS_REFRESH;
+	if (is_code(code, retry_codes) || status >= 500 || status == 429)
+		return AWS_CLASS_RETRY;
+	if (is_code(code, fatal_codes) || status == 401 || status == 403 ||
+	    status == 301)
+		return AWS_CLASS_FATAL;
+	return AWS_CLASS_PERM;
+}
+
+static void
+stop_sleep(struct aws_client *c, uint64_t ms, int finish)
+{
+	uint64_t end = util_now_ms() + ms;
+
+	while (finish || !c->stop) {
+		uint64_t now = util_now_ms();
+		struct timespec ts;
+
+		if (now >= end)
+			break;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)((end - now > 100 ? 100 : end - now) *
+		    1000000);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---- one request ---- */
+
+/* The curl header list of a signed request; NULL when a line does not
+ * fit. Lines are wiped once curl has copied them. */
+static struct curl_slist *
+header_list(const struct aws_signed *s, int with_auth)
+{
+	struct curl_slist *hl = NULL, *n;
+	struct buf line;
+	size_t i;
+
+	buf_init(&line, LINE_MAX_);
+	for (i = 0; i <= s->nh; i++) {
+		int rc;
+
+		if (i == s->nh && !with_auth)
+			break;
+		line.len = 0;
+		rc = i < s->nh ? buf_printf(&line, "%s: %s", s->h[i].name,
+		    s->h[i].value) : buf_printf(&line, "Authorization: %s",
+		    s->auth.p);
+		if (rc < 0 || cstr(&line) == NULL ||
+		    (n = curl_slist_append(hl, line.p)) == NULL) {
+			curl_slist_free_all(hl);
+			hl = NULL;
+			break;
+		}
+		hl = n;
+	}
+	OPENSSL_cleanse(line.p, line.len);
+	buf_free(&line);
+	return hl;
+}
+
+static void
+setup_curl(struct aws_client *c, struct aws_conn *k,
+    const struct aws_request *rq, const char *url, struct curl_slist *hl,
+    struct xfer *x)
+{
+	CURL *h = k->h;
+
+	curl_easy_reset(h);
+	k->body.len = 0;
+	k->etag[0] = '\0';
+	k->errbuf[0] = '\0';
+	k->rdata = rq->body;
+	k->rlen = rq->len;
+	k->rpos = 0;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "ddblake/" DDBLAKE_VERSION);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, k->errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, k);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, k);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	if (c->cfg.ca_bundle != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_bundle);
+	if (strcmp(rq->method, "PUT") == 0) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, k);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, k);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)rq->len);
+	} else if (strcmp(rq->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+		    rq->body != NULL ? rq->body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)rq->len);
+	} else if (strcmp(rq->method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(rq->method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+	}
+}
+
+/* The state of one request across its attempts. */
+struct attempt {
+	struct aws_client *c;
+	struct aws_conn *k;
+	const struct aws_request *rq;
+	struct aws_response *r;
+	struct aws_signed s;
+	uint64_t t0;
+	unsigned n, max;
+	int refreshed;
+	CURLcode cc;
+};
+
+/* Sign and send once; the answer's class (AWS_CLASS_), or -1 when the
+ * request cannot be sent at all (e filled, rc in *stop_rc). */
+static int
+try_once(struct attempt *a, int *stop_rc, struct err *e)
+{
+	struct aws_client *c = a->c;
+	struct aws_conn *k = a->k;
+	const struct aws_request *rq = a->rq;
+	struct aws_response *r = a->r;
+	struct xfer x = { c, (rq->flags & AWS_FINISH) != 0 };
+	struct curl_slist *hl;
+	struct creds cr;
+
+	if (creds_get(c->cp, &cr, e) < 0) {
+		*stop_rc = AWS_FAIL_ALL;
+		return -1;
+	}
+	if (aws_sign(c, rq, time(NULL), &cr, &a->s, e) < 0) {
+		*stop_rc = AWS_FAIL;
+		return -1;
+	}
+	hl = header_list(&a->s, 1);
+	OPENSSL_cleanse(a->s.auth.p, a->s.auth.len);
+	if (hl == NULL) {
+		msg_seterr(e, MSG_EX_USAGE, "%s%s%s: a header is too large",
+		    NAME(rq));
+		*stop_rc = AWS_FAIL;
+		return -1;
+	}
+	setup_curl(c, k, rq, a->s.url.p, hl, &x);
+	a->cc = curl_easy_perform(k->h);
+	curl_slist_free_all(hl);
+	r->status = 0;
+	r->code[0] = r->message[0] = '\0';
+	snprintf(r->etag, sizeof r->etag, "%s", k->etag);
+	r->body = &k->body;
+	if (a->cc == CURLE_ABORTED_BY_CALLBACK) {
+		msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s%s%s: interrupted",
+		    NAME(rq));
+		*stop_rc = AWS_FAIL_ALL;
+		return -1;
+	}
+	if (a->cc != CURLE_OK)
+		return classify_curl(a->cc);
+	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &r->status);
+	if (find(k->body.p, k->body.len, "<Error>") != NULL) {
+		aws_xml_get(k->body.p, k->body.len, "Code", r->code,
+		    sizeof r->code);
+		aws_xml_get(k->body.p, k->body.len, "Message", r->message,
+		    sizeof r->message);
+		if (r->code[0] == '\0')
+			snprintf(r->code, sizeof r->code, "Error");
+	}
+	/* A 200 with an <Error> body (CompleteMultipartUpload) is an
+	 * error, graded by its code. */
+	return aws_classify(r->status, r->code);
+}
+
+/* The message of a request that gave up with class cls. */
+static void
+give_up(struct attempt *a, int cls, struct err *e)
+{
+	const struct aws_request *rq = a->rq;
+	const struct aws_response *r = a->r;
+	int code = cls == AWS_CLASS_RETRY ? MSG_EX_REMOTE_TEMP :
+	    MSG_EX_REMOTE_PERM;
+
+	if (a->cc != CURLE_OK) {
+		msg_seterr(e, code, "%s%s%s: %s (curl %d)%s", NAME(rq),
+		    a->k->errbuf[0] != '\0' ? a->k->errbuf :
+		    curl_easy_strerror(a->cc), (int)a->cc,
+		    a->cc == CURLE_PEER_FAILED_VERIFICATION ||
+		    a->cc == CURLE_SSL_CACERT_BADFILE ? "; hint: the "
+		    "server's certificate is not trusted: see --ca-bundle" : "");
+	} else {
+		const char *hn = a->c->cfg.hint != NULL ?
+		    a->c->cfg.hint(r->code) : NULL;
+
+		msg_seterr(e, code, "%s%s%s: %s%s%s (HTTP %ld)%s%s", NAME(rq),
+		    r->code[0] != '\0' ? r->code : "error",
+		    r->message[0] != '\0' ? ": " : "", r->message, r->status,
+		    hn != NULL ? "; hint: " : "", hn != NULL ? hn : "");
+	}
+	if (cls == AWS_CLASS_RETRY) {
+		size_t l = strlen(e->msg);
+
+		snprintf(e->msg + l, sizeof e->msg - l, "; gave up after %u "
+		    "attempts in %.0f s", a->n,
+		    (double)(util_now_ms() - a->t0) / 1000.0);
+	}
+}
+
+int
+aws_send(struct aws_client *c, struct aws_conn *k,
+    const struct aws_request *rq, struct aws_response *r, struct err *e)
+{
+	struct attempt a;
+	int rc = AWS_FAIL, finish = (rq->flags & AWS_FINISH) != 0;
+
+	memset(&a, 0, sizeof a);
+	memset(r, 0, sizeof *r);
+	a.c = c;
+	a.k = k;
+	a.rq = rq;
+	a.r = r;
+	a.t0 = util_now_ms();
+	a.max = rq->max_attempts != 0 ? rq->max_attempts :
+	    c->cfg.max_attempts;
+	r->body = &k->body;
+	aws_signed_init(&a.s);
+	for (a.n = 1;; a.n++) {
+		int cls;
+
+		if (c->stop && !finish) {
+			msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s%s%s: interrupted",
+			    NAME(rq));
+			rc = AWS_FAIL_ALL;
+			break;
+		}
+		cls = try_once(&a, &rc, e);
+		if (cls < 0)
+			break;
+		if (cls == AWS_CLASS_OK) {
+			rc = AWS_OK;
+			break;
+		}
+		if (cls == AWS_CLASS_REFRESH && !a.refreshed) {
+			struct err re;
+
+			a.refreshed = creds_refresh(c->cp, &re) == 0;
+			cls = a.refreshed ? AWS_CLASS_RETRY : AWS_CLASS_FATAL;
+		} else if (cls == AWS_CLASS_REFRESH) {
+			cls = AWS_CLASS_FATAL;
+		}
+		if (cls == AWS_CLASS_RETRY) {
+			uint64_t el = util_now_ms() - a.t0;
+			uint64_t d = aws_backoff_ms(a.n, rnd(k));
+
+			if (a.n < a.max && el + d <= c->cfg.retry_time_ms) {
+				r->retries++;
+				stop_sleep(c, d, finish);
+				continue;
+			}
+		}
+		give_up(&a, cls, e);
+		rc = cls == AWS_CLASS_PERM ? AWS_FAIL : AWS_FAIL_ALL;
+		break;
+	}
+	aws_signed_free(&a.s);
+	return rc;
+}

@@ -16,8 +16,28 @@
 
 #include "aws.h"
 #include "util.h"
+#include "xml.h"
 
-#define BODY_MAX (1u << 20)	/* cap on a response body we keep */
+#define FORM "application/x-www-form-urlencoded; charset=utf-8"
+
+const struct aws_service aws_s3 = {
+	"s3", "s3", "s3", AWS_PROTO_REST_XML, NULL, NULL, NULL };
+const struct aws_service aws_sts = {
+	"sts", "sts", "sts", AWS_PROTO_QUERY, NULL, FORM, "2011-06-15" };
+const struct aws_service aws_kinesis = {
+	"kinesis", "kinesis", "kinesis", AWS_PROTO_JSON, "Kinesis_20131202",
+	"application/x-amz-json-1.1", NULL };
+const struct aws_service aws_dynamodb_streams = {
+	"dynamodb_streams", "streams.dynamodb", "dynamodb", AWS_PROTO_JSON,
+	"DynamoDBStreams_20120810", "application/x-amz-json-1.0", NULL };
+const struct aws_service aws_dynamodb = {
+	"dynamodb", "dynamodb", "dynamodb", AWS_PROTO_JSON, "DynamoDB_20120810",
+	"application/x-amz-json-1.0", NULL };
+const struct aws_service aws_sso = {
+	"sso", "portal.sso", "awsssoportal", AWS_PROTO_JSON, NULL,
+	"application/json", NULL };
+
+#define BODY_MAX (1u << 20)	/* default cap on a response body kept */
 #define SR_MAX (256 * 1024)	/* each part of a signed request */
 #define LINE_MAX_ (64 * 1024)	/* one header line */
 /* "%s%s%s" arguments naming a request in messages: "PutObject s3://b/k" */
@@ -25,10 +45,12 @@
 	(rq)->what != NULL ? (rq)->what : ""
 
 struct aws_conn {
+	struct aws_client *c;
 	CURL *h;
 	struct buf data;	/* request body (file bytes, XML) */
 	struct buf body;	/* response body */
 	char etag[96];
+	char errtype[128];	/* x-amzn-ErrorType */
 	char errbuf[CURL_ERROR_SIZE];
 	const char *rdata;	/* upload cursor */
 	size_t rlen, rpos;
@@ -45,23 +67,11 @@ struct aws_client {
 	pthread_cond_t poolcv;
 	struct aws_conn *idle;	/* all of them when no request runs */
 	unsigned nconns;
+	struct retry_budget budget;
 	volatile sig_atomic_t stop;
 };
 
 /* ---- small helpers ---- */
-
-static const char *
-find(const char *hay, size_t n, const char *needle)
-{
-	size_t l = strlen(needle), i;
-
-	if (hay == NULL || n < l)
-		return NULL;
-	for (i = 0; i + l <= n; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, l) == 0)
-			return hay + i;
-	return NULL;
-}
 
 static char *
 cstr(struct buf *b)
@@ -80,49 +90,6 @@ rnd(struct aws_conn *k)
 	k->rng ^= k->rng << 25;
 	k->rng ^= k->rng >> 27;
 	return k->rng * 2685821657736338717ULL;
-}
-
-void
-aws_xml_get(const char *xml, size_t n, const char *tag, char *out, size_t on)
-{
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&quot;", '"' }, { "&amp;", '&' }, { "&lt;", '<' },
-		{ "&gt;", '>' }, { "&apos;", '\'' }, { "&#34;", '"' },
-	};
-	char open[64], close[64];
-	const char *s, *e, *end;
-	size_t k = 0;
-
-	out[0] = '\0';
-	if (xml == NULL)
-		return;
-	end = xml + n;
-	snprintf(open, sizeof open, "<%s>", tag);
-	snprintf(close, sizeof close, "</%s>", tag);
-	s = find(xml, n, open);
-	if (s == NULL)
-		return;
-	s += strlen(open);
-	e = find(s, (size_t)(end - s), close);
-	if (e == NULL)
-		return;
-	while (s < e && k + 1 < on) {
-		size_t i;
-
-		for (i = 0; i < sizeof ents / sizeof ents[0]; i++) {
-			size_t l = strlen(ents[i].ent);
-
-			if ((size_t)(e - s) >= l && memcmp(s, ents[i].ent,
-			    l) == 0) {
-				out[k++] = ents[i].c;
-				s += l;
-				break;
-			}
-		}
-		if (i == sizeof ents / sizeof ents[0])
-			out[k++] = *s++;
-	}
-	out[k] = '\0';
 }
 
 void
@@ -147,7 +114,10 @@ on_write(char *p, size_t sz, size_t nm, void *ud)
 	struct aws_conn *k = ud;
 	size_t n = sz * nm;
 
-	if (k->body.len + n <= BODY_MAX && buf_add(&k->body, p, n) < 0)
+	/* Past the cap the rest is read and dropped: an error body is
+	 * still told by its start. */
+	if (k->body.len + n <= k->c->cfg.body_max &&
+	    buf_add(&k->body, p, n) < 0)
 		return 0;	/* curl fails the transfer */
 	return n;
 }
@@ -158,13 +128,21 @@ on_header(char *p, size_t sz, size_t nm, void *ud)
 	struct aws_conn *k = ud;
 	size_t n = sz * nm;
 
-	if (n > 5 && strncasecmp(p, "etag:", 5) == 0) {
-		char tmp[128];
-		size_t l = n - 5 < sizeof tmp - 1 ? n - 5 : sizeof tmp - 1;
+	static const char et[] = "x-amzn-errortype:";
+	char tmp[128];
+	size_t l;
 
+	if (n > 5 && strncasecmp(p, "etag:", 5) == 0) {
+		l = n - 5 < sizeof tmp - 1 ? n - 5 : sizeof tmp - 1;
 		memcpy(tmp, p + 5, l);
 		tmp[l] = '\0';
 		aws_unquote(k->etag, sizeof k->etag, tmp);
+	} else if (n > sizeof et - 1 && strncasecmp(p, et, sizeof et - 1) == 0) {
+		l = n - (sizeof et - 1);
+		l = l < sizeof tmp - 1 ? l : sizeof tmp - 1;
+		memcpy(tmp, p + sizeof et - 1, l);
+		tmp[l] = '\0';
+		aws_unquote(k->errtype, sizeof k->errtype, tmp);
 	}
 	return n;
 }
@@ -306,6 +284,8 @@ aws_new(const struct aws_config *cfg, struct creds_provider *cp,
 		c->cfg.max_attempts = 1;
 	if (c->cfg.data_max == 0)
 		c->cfg.data_max = 1 << 20;
+	if (c->cfg.body_max == 0)
+		c->cfg.body_max = BODY_MAX;
 	if (parse_endpoint(c, cfg->endpoint, e) < 0) {
 		free(c->scheme);
 		free(c->hostport);
@@ -315,6 +295,7 @@ aws_new(const struct aws_config *cfg, struct creds_provider *cp,
 	}
 	pthread_mutex_init(&c->poolmu, NULL);
 	pthread_cond_init(&c->poolcv, NULL);
+	retry_budget_init(&c->budget, RETRY_BUDGET);
 	seed = util_wall_ms() ^ ((uint64_t)getpid() << 32);
 	for (i = 0; i < c->cfg.conns; i++) {
 		struct aws_conn *k = xcalloc(1, sizeof *k);
@@ -326,8 +307,9 @@ aws_new(const struct aws_config *cfg, struct creds_provider *cp,
 			aws_free(c);
 			return NULL;
 		}
+		k->c = c;
 		buf_init(&k->data, c->cfg.data_max);
-		buf_init(&k->body, BODY_MAX);
+		buf_init(&k->body, c->cfg.body_max + 1);
 		k->rng = (seed += 0x9e3779b97f4a7c15ULL) | 1;
 		k->next = c->idle;
 		c->idle = k;
@@ -353,6 +335,7 @@ aws_free(struct aws_client *c)
 	}
 	pthread_mutex_destroy(&c->poolmu);
 	pthread_cond_destroy(&c->poolcv);
+	retry_budget_free(&c->budget);
 	free(c->scheme);
 	free(c->hostport);
 	free(c);
@@ -383,21 +366,15 @@ aws_host_is_ip(const struct aws_client *c)
 	return c->ip_host;
 }
 
-const struct aws_config *
-aws_config(const struct aws_client *c)
-{
-	return &c->cfg;
-}
-
 int
-aws_endpoint_resolve(const char *url, const char *id, const char *host,
+aws_endpoint_resolve(const char *url, const struct aws_service *svc,
     const char *region, struct buf *out, struct err *e)
 {
 	char name[64];
 	size_t i;
 
 	if (url == NULL || *url == '\0') {
-		snprintf(name, sizeof name, "AWS_ENDPOINT_URL_%s", id);
+		snprintf(name, sizeof name, "AWS_ENDPOINT_URL_%s", svc->id);
 		for (i = 0; name[i] != '\0'; i++)
 			name[i] = (char)toupper((unsigned char)name[i]);
 		url = getenv(name);
@@ -411,7 +388,8 @@ aws_endpoint_resolve(const char *url, const char *id, const char *host,
 			    "long");
 		return 0;
 	}
-	if (buf_printf(out, "https://%s.%s.amazonaws.com", host, region) < 0)
+	if (buf_printf(out, "https://%s.%s.amazonaws.com", svc->host,
+	    region) < 0)
 		return msg_seterr(e, MSG_EX_USAGE, "region too long");
 	return 0;
 }
@@ -467,8 +445,9 @@ aws_sign(const struct aws_client *c, const struct aws_request *rq,
     time_t now, const struct creds *cr, struct aws_signed *s,
     struct err *e)
 {
-	const char *region = c->cfg.region, *svc = c->cfg.service;
+	const char *region = c->cfg.region, *svc = c->cfg.svc->signing_name;
 	const char *token = cr != NULL ? cr->session_token : NULL;
+	const char *sha = rq->sha256;
 	unsigned char key[32];
 	char sig[65];
 	size_t i;
@@ -482,22 +461,32 @@ aws_sign(const struct aws_client *c, const struct aws_request *rq,
 		    AWS_MAX_HEADERS);
 	if (sign_target(c, rq, s) < 0)
 		goto toolarge;
-	sigv4_amz_date(now, s->amz);
+	if (sha == NULL) {
+		sigv4_sha256_hex(rq->body != NULL ? rq->body : "", rq->len,
+		    s->sha256);
+		sha = s->sha256;
+	}
 	s->h[s->nh++] = (struct sigv4_header){ "Host", s->host.p };
-	s->h[s->nh++] = (struct sigv4_header){ "x-amz-date", s->amz };
-	s->h[s->nh++] = (struct sigv4_header){ "x-amz-content-sha256",
-	    rq->sha256 };
+	if (!(rq->flags & AWS_UNSIGNED)) {
+		sigv4_amz_date(now, s->amz);
+		s->h[s->nh++] = (struct sigv4_header){ "x-amz-date", s->amz };
+	}
+	if (c->cfg.svc->proto == AWS_PROTO_REST_XML)
+		s->h[s->nh++] = (struct sigv4_header){ "x-amz-content-sha256",
+		    sha };
 	if (rq->md5b64 != NULL)
 		s->h[s->nh++] = (struct sigv4_header){ "Content-MD5",
 		    rq->md5b64 };
-	if (token != NULL && *token != '\0')
+	if (token != NULL && *token != '\0' && !(rq->flags & AWS_UNSIGNED))
 		s->h[s->nh++] = (struct sigv4_header){ "x-amz-security-token",
 		    token };
 	for (i = 0; i < rq->nheaders; i++)
 		s->h[s->nh++] = rq->headers[i];
+	if (rq->flags & AWS_UNSIGNED)
+		return 0;
 	{
 		struct sigv4_request r = { rq->method, s->path.p, rq->query,
-		    s->h, s->nh, rq->sha256 };
+		    s->h, s->nh, sha };
 
 		if (sigv4_canonical_request(&s->creq, &s->names, &r) < 0)
 			goto toolarge;
@@ -558,88 +547,6 @@ aws_describe(const struct aws_signed *s, const char *token,
 	rc |= add_indented(out, s->sts.p);
 	rc |= buf_addc(out, '\n');
 	return rc < 0 ? -1 : 0;
-}
-
-/* ---- the retry policy ---- */
-
-static int
-is_code(const char *code, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(code, *list) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *const retry_codes[] = {
-	"RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable",
-	"Throttling", "ThrottlingException", "RequestThrottled",
-	"OperationAborted", NULL
-};
-static const char *const refresh_codes[] = {
-	"ExpiredToken", "TokenRefreshRequired", "ExpiredTokenException",
-	NULL
-};
-/* Errors every further request would hit too: stop the run. */
-static const char *const fatal_codes[] = {
-	"AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId",
-	"SignatureDoesNotMatch", "NoSuchBucket", "InvalidBucketName",
-	"InvalidToken", "AccountProblem", "RequestTimeTooSkewed",
-	"PermanentRedirect", "AuthorizationHeaderMalformed",
-	"InvalidSecurity", "NotSignedUp", "ExpiredToken",
-	"TokenRefreshRequired", "KMS.NotFoundException",
-	"KMS.DisabledException", "InvalidStorageClass", NULL
-};
-
-static int
-classify_curl(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_SEND_FAIL_REWIND:
-	case CURLE_AGAIN:
-		return AWS_CLASS_RETRY;
-	default:
-		return AWS_CLASS_FATAL;	/* TLS verification, bad URL, ... */
-	}
-}
-
-uint64_t
-aws_backoff_ms(unsigned attempt, uint64_t r)
-{
-	unsigned sh = attempt < 16 ? attempt : 16;
-	uint64_t cap = (uint64_t)AWS_BACKOFF_MIN_MS << sh, d;
-
-	if (cap > AWS_BACKOFF_CAP_MS)
-		cap = AWS_BACKOFF_CAP_MS;
-	d = r % (cap + 1);	/* full jitter */
-	return d < AWS_BACKOFF_MIN_MS ? AWS_BACKOFF_MIN_MS : d;
-}
-
-int
-aws_classify(long status, const char *code)
-{
-	if (status >= 200 && status < 300 && *code == '\0')
-		return AWS_CLASS_OK;
-	if (is_code(code, refresh_codes))
-		return AWS_CLASS_REFRESH;
-	if (is_code(code, retry_codes) || status >= 500 || status == 429)
-		return AWS_CLASS_RETRY;
-	if (is_code(code, fatal_codes) || status == 401 || status == 403 ||
-	    status == 301)
-		return AWS_CLASS_FATAL;
-	return AWS_CLASS_PERM;
 }
 
 static void
@@ -703,7 +610,7 @@ setup_curl(struct aws_client *c, struct aws_conn *k,
 
 	curl_easy_reset(h);
 	k->body.len = 0;
-	k->etag[0] = '\0';
+	k->etag[0] = k->errtype[0] = '\0';
 	k->errbuf[0] = '\0';
 	k->rdata = rq->body;
 	k->rlen = rq->len;
@@ -757,11 +664,34 @@ struct attempt {
 	struct aws_signed s;
 	uint64_t t0;
 	unsigned n, max;
+	unsigned spent;		/* retry tokens taken */
 	int refreshed;
+	int broke;		/* the retry budget was empty */
 	CURLcode cc;
 };
 
-/* Sign and send once; the answer's class (AWS_CLASS_), or -1 when the
+/* Read the answer's status, error code and message into r. */
+static void
+read_answer(struct attempt *a)
+{
+	struct aws_conn *k = a->k;
+	struct aws_response *r = a->r;
+	int proto = a->c->cfg.svc->proto;
+
+	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &r->status);
+	/* An XML body with <Error> is an error even with a 200 (S3's
+	 * CompleteMultipartUpload), graded by its code. */
+	if (proto != AWS_PROTO_JSON || r->status < 200 || r->status > 299)
+		retry_error_parse(proto == AWS_PROTO_JSON, k->body.p, k->body.len, r->code,
+		    sizeof r->code, r->message, sizeof r->message);
+	if (r->code[0] == '\0' && k->errtype[0] != '\0' &&
+	    (r->status < 200 || r->status > 299)) {
+		snprintf(r->code, sizeof r->code, "%s", k->errtype);
+		r->code[strcspn(r->code, ":")] = '\0';
+	}
+}
+
+/* Sign and send once; the answer's class (RETRY_), or -1 when the
  * request cannot be sent at all (e filled, rc in *stop_rc). */
 static int
 try_once(struct attempt *a, int *stop_rc, struct err *e)
@@ -772,17 +702,20 @@ try_once(struct attempt *a, int *stop_rc, struct err *e)
 	struct aws_response *r = a->r;
 	struct xfer x = { c, (rq->flags & AWS_FINISH) != 0 };
 	struct curl_slist *hl;
-	struct creds cr;
+	struct creds cr, *crp = NULL;
 
-	if (creds_get(c->cp, &cr, e) < 0) {
-		*stop_rc = AWS_FAIL_ALL;
-		return -1;
+	if (!(rq->flags & AWS_UNSIGNED)) {
+		if (creds_get(c->cp, &cr, e) < 0) {
+			*stop_rc = AWS_FAIL_ALL;
+			return -1;
+		}
+		crp = &cr;
 	}
-	if (aws_sign(c, rq, time(NULL), &cr, &a->s, e) < 0) {
+	if (aws_sign(c, rq, time(NULL), crp, &a->s, e) < 0) {
 		*stop_rc = AWS_FAIL;
 		return -1;
 	}
-	hl = header_list(&a->s, 1);
+	hl = header_list(&a->s, crp != NULL);
 	OPENSSL_cleanse(a->s.auth.p, a->s.auth.len);
 	if (hl == NULL) {
 		msg_seterr(e, MSG_EX_USAGE, "%s%s%s: a header is too large",
@@ -804,19 +737,16 @@ try_once(struct attempt *a, int *stop_rc, struct err *e)
 		return -1;
 	}
 	if (a->cc != CURLE_OK)
-		return classify_curl(a->cc);
-	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &r->status);
-	if (find(k->body.p, k->body.len, "<Error>") != NULL) {
-		aws_xml_get(k->body.p, k->body.len, "Code", r->code,
-		    sizeof r->code);
-		aws_xml_get(k->body.p, k->body.len, "Message", r->message,
-		    sizeof r->message);
-		if (r->code[0] == '\0')
-			snprintf(r->code, sizeof r->code, "Error");
+		return retry_classify_curl(a->cc);
+	read_answer(a);
+	if (rq->own_codes != NULL && r->code[0] != '\0') {
+		const char *const *oc;
+
+		for (oc = rq->own_codes; *oc != NULL; oc++)
+			if (strcmp(*oc, r->code) == 0)
+				return RETRY_PERM;
 	}
-	/* A 200 with an <Error> body (CompleteMultipartUpload) is an
-	 * error, graded by its code. */
-	return aws_classify(r->status, r->code);
+	return retry_classify(r->status, r->code);
 }
 
 /* The message of a request that gave up with class cls. */
@@ -825,8 +755,9 @@ give_up(struct attempt *a, int cls, struct err *e)
 {
 	const struct aws_request *rq = a->rq;
 	const struct aws_response *r = a->r;
-	int code = cls == AWS_CLASS_RETRY ? MSG_EX_REMOTE_TEMP :
+	int code = cls == RETRY_AGAIN ? MSG_EX_REMOTE_TEMP :
 	    MSG_EX_REMOTE_PERM;
+	size_t l;
 
 	if (a->cc != CURLE_OK) {
 		msg_seterr(e, code, "%s%s%s: %s (curl %d)%s", NAME(rq),
@@ -844,13 +775,39 @@ give_up(struct attempt *a, int cls, struct err *e)
 		    r->message[0] != '\0' ? ": " : "", r->message, r->status,
 		    hn != NULL ? "; hint: " : "", hn != NULL ? hn : "");
 	}
-	if (cls == AWS_CLASS_RETRY) {
-		size_t l = strlen(e->msg);
+	if (cls != RETRY_AGAIN)
+		return;
+	l = strlen(e->msg);
+	snprintf(e->msg + l, sizeof e->msg - l, "; gave up after %u attempts "
+	    "in %.0f s%s", a->n, (double)(util_now_ms() - a->t0) / 1000.0,
+	    a->broke ? " (retry budget spent: too many errors)" : "");
+}
 
-		snprintf(e->msg + l, sizeof e->msg - l, "; gave up after %u "
-		    "attempts in %.0f s", a->n,
-		    (double)(util_now_ms() - a->t0) / 1000.0);
+/* After a failed try of class cls: sleep and return 1 to try again, or 0
+ * to give up. */
+static int
+again(struct attempt *a, int cls)
+{
+	struct aws_client *c = a->c;
+	uint64_t el, d;
+	unsigned cost;
+
+	if (cls != RETRY_AGAIN || a->n >= a->max)
+		return 0;
+	el = util_now_ms() - a->t0;
+	d = retry_backoff_ms(a->n, rnd(a->k));
+	if (el + d > c->cfg.retry_time_ms)
+		return 0;
+	cost = a->cc == CURLE_OPERATION_TIMEDOUT ? RETRY_TIMEOUT_COST :
+	    RETRY_COST;
+	if (retry_budget_take(&c->budget, cost) < 0) {
+		a->broke = 1;
+		return 0;
 	}
+	a->spent += cost;
+	a->r->retries++;
+	stop_sleep(c, d, (a->rq->flags & AWS_FINISH) != 0);
+	return 1;
 }
 
 int
@@ -883,32 +840,114 @@ aws_send(struct aws_client *c, struct aws_conn *k,
 		cls = try_once(&a, &rc, e);
 		if (cls < 0)
 			break;
-		if (cls == AWS_CLASS_OK) {
+		if (cls == RETRY_OK) {
+			/* A success refunds its retries, or adds one token. */
+			retry_budget_give(&c->budget, a.spent != 0 ? a.spent : 1);
 			rc = AWS_OK;
 			break;
 		}
-		if (cls == AWS_CLASS_REFRESH && !a.refreshed) {
+		if (cls == RETRY_REFRESH && !a.refreshed) {
 			struct err re;
 
 			a.refreshed = creds_refresh(c->cp, &re) == 0;
-			cls = a.refreshed ? AWS_CLASS_RETRY : AWS_CLASS_FATAL;
-		} else if (cls == AWS_CLASS_REFRESH) {
-			cls = AWS_CLASS_FATAL;
+			cls = a.refreshed ? RETRY_AGAIN : RETRY_FATAL;
+		} else if (cls == RETRY_REFRESH) {
+			cls = RETRY_FATAL;
 		}
-		if (cls == AWS_CLASS_RETRY) {
-			uint64_t el = util_now_ms() - a.t0;
-			uint64_t d = aws_backoff_ms(a.n, rnd(k));
-
-			if (a.n < a.max && el + d <= c->cfg.retry_time_ms) {
-				r->retries++;
-				stop_sleep(c, d, finish);
-				continue;
-			}
-		}
+		if (again(&a, cls))
+			continue;
 		give_up(&a, cls, e);
-		rc = cls == AWS_CLASS_PERM ? AWS_FAIL : AWS_FAIL_ALL;
+		rc = cls == RETRY_PERM ? AWS_FAIL : AWS_FAIL_ALL;
 		break;
 	}
 	aws_signed_free(&a.s);
+	return rc;
+}
+
+int
+aws_call(struct aws_client *c, const struct aws_request *rq,
+    struct buf *out, struct aws_response *r, struct err *e)
+{
+	struct aws_conn *k = aws_conn_get(c);
+	int rc = aws_send(c, k, rq, r, e);
+
+	out->len = 0;
+	if (buf_add(out, k->body.p, k->body.len) < 0 && rc == AWS_OK)
+		rc = msg_seterr(e, MSG_EX_REMOTE_PERM, "%s%s%s: the answer is "
+		    "larger than %zu bytes", NAME(rq), out->max);
+	r->body = NULL;
+	aws_conn_put(c, k);
+	return rc;
+}
+
+/* A POST / of the JSON and query protocols. */
+static void
+post_init(struct aws_request *rq, const struct aws_service *svc,
+    const char *op, const struct sigv4_header *h, size_t nh,
+    const char *body, size_t len)
+{
+	memset(rq, 0, sizeof *rq);
+	rq->op = op;
+	rq->what = svc->id;
+	rq->method = "POST";
+	rq->headers = h;
+	rq->nheaders = nh;
+	rq->body = body;
+	rq->len = len;
+}
+
+int
+aws_json_call(struct aws_client *c, const char *op, const char *json,
+    const char *const *own_codes, struct buf *out, struct aws_response *r,
+    struct err *e)
+{
+	const struct aws_service *svc = c->cfg.svc;
+	struct sigv4_header h[2];
+	struct aws_request rq;
+	char target[128];
+
+	snprintf(target, sizeof target, "%s.%s", svc->target != NULL ?
+	    svc->target : "", op);
+	h[0] = (struct sigv4_header){ "Content-Type", svc->content_type };
+	h[1] = (struct sigv4_header){ "X-Amz-Target", target };
+	if (json == NULL)
+		json = "{}";
+	post_init(&rq, svc, op, h, 2, json, strlen(json));
+	rq.own_codes = own_codes;
+	return aws_call(c, &rq, out, r, e);
+}
+
+int
+aws_form_add(struct buf *form, const char *name, const char *value)
+{
+	if (buf_addc(form, '&') < 0 ||
+	    sigv4_uri_encode(form, name, strlen(name), 0) < 0 ||
+	    buf_addc(form, '=') < 0 ||
+	    sigv4_uri_encode(form, value, strlen(value), 0) < 0)
+		return -1;
+	return 0;
+}
+
+int
+aws_query_call(struct aws_client *c, const char *op, const char *params,
+    int flags, struct buf *out, struct aws_response *r, struct err *e)
+{
+	const struct aws_service *svc = c->cfg.svc;
+	struct sigv4_header h[1] = { { "Content-Type", svc->content_type } };
+	struct aws_request rq;
+	struct buf body;
+	int rc;
+
+	buf_init(&body, 1 << 20);
+	if (buf_printf(&body, "Action=%s&Version=%s%s", op, svc->version,
+	    params != NULL ? params : "") < 0) {
+		buf_free(&body);
+		return msg_seterr(e, MSG_EX_USAGE, "%s %s: the request is too "
+		    "large", op, svc->id);
+	}
+	post_init(&rq, svc, op, h, 1, body.p, body.len);
+	rq.flags = flags;
+	rc = aws_call(c, &rq, out, r, e);
+	buf_free(&body);
 	return rc;
 }

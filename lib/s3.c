@@ -16,6 +16,7 @@
 #include "s3.h"
 #include "sigv4.h"
 #include "util.h"
+#include "xml.h"
 
 /* Object headers: six named ones, Content-Type added for multipart, and
  * the metadata. lib/aws adds Host, x-amz-date, x-amz-content-sha256,
@@ -90,7 +91,7 @@ s3_new(const struct s3_config *cfg, struct creds_provider *cp,
 	memset(&ac, 0, sizeof ac);
 	ac.endpoint = cfg->endpoint;
 	ac.region = cfg->region;
-	ac.service = "s3";
+	ac.svc = &aws_s3;
 	ac.ca_bundle = cfg->ca_bundle;
 	ac.conns = c->cfg.jobs;
 	ac.data_max = (cfg->part_size > cfg->multipart_threshold ?
@@ -630,7 +631,7 @@ mpu_create(struct mpu *m, const struct s3_object_opts *o,
 	rc = aws_send(c->aws, k, &q.rq, &resp, e);
 	r->retries += resp.retries;
 	if (rc == S3_OK) {
-		aws_xml_get(resp.body->p, resp.body->len, "UploadId",
+		xml_get(resp.body->p, resp.body->len, "UploadId",
 		    m->upload_id, sizeof m->upload_id);
 		if (m->upload_id[0] == '\0')
 			rc = msg_seterr(e, MSG_EX_REMOTE_PERM, "CreateMultipart"
@@ -722,7 +723,7 @@ mpu_got_etag(struct mpu *m, struct aws_conn *k,
 	char raw[96];
 	int rc;
 
-	aws_xml_get(cr->body->p, cr->body->len, "ETag", raw, sizeof raw);
+	xml_get(cr->body->p, cr->body->len, "ETag", raw, sizeof raw);
 	aws_unquote(got, n, raw[0] != '\0' ? raw : cr->etag);
 	if (got[0] != '\0')
 		return S3_OK;

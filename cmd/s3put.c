@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "awsconf.h"
 #include "buf.h"
 #include "creds.h"
 #include "jsonw.h"
@@ -363,26 +364,24 @@ check_args(struct opts *o, int argc, char **argv)
 static struct s3_client *
 configure(struct opts *o, struct creds_provider **cp, struct buf *ep)
 {
+	struct awsconf ac;
 	struct s3_client *s3;
-	const char *region = o->region;
 	struct err e;
 
 	*cp = creds_new(&o->co, &e);
 	if (*cp == NULL && !o->up.dry_run)
 		msg_die(MSG_EX_USAGE, "%s", e.msg);
-	if (region == NULL && *cp != NULL)
-		region = creds_region(*cp);
-	if (region == NULL) {
-		const char *r = getenv("AWS_REGION");
-
-		if (r == NULL || *r == '\0')
-			r = getenv("AWS_DEFAULT_REGION");
-		region = r != NULL && *r != '\0' ? r : "us-east-1";
-	}
-	if (aws_endpoint_resolve(o->endpoint, "S3", "s3", region, ep, &e) < 0)
+	memset(&ac, 0, sizeof ac);
+	ac.region = o->region;
+	ac.endpoint = o->endpoint;
+	ac.profile_region = *cp != NULL ? creds_region(*cp) : NULL;
+	ac.profile = o->co.profile != NULL ? o->co.profile :
+	    getenv("AWS_PROFILE");
+	if ((o->cfg.region = awsconf_region(&ac, "us-east-1", &e)) == NULL ||
+	    awsconf_endpoint(&ac, aws_s3.id, aws_s3.host, o->cfg.region, ep,
+	    &e) < 0)
 		msg_die(e.code, "%s", e.msg);
 	o->cfg.endpoint = ep->p;
-	o->cfg.region = region;
 	s3 = s3_new(&o->cfg, *cp, &e);
 	if (s3 == NULL)
 		msg_die(e.code, "%s", e.msg);

@@ -366,34 +366,6 @@ aws_host_is_ip(const struct aws_client *c)
 	return c->ip_host;
 }
 
-int
-aws_endpoint_resolve(const char *url, const struct aws_service *svc,
-    const char *region, struct buf *out, struct err *e)
-{
-	char name[64];
-	size_t i;
-
-	if (url == NULL || *url == '\0') {
-		snprintf(name, sizeof name, "AWS_ENDPOINT_URL_%s", svc->id);
-		for (i = 0; name[i] != '\0'; i++)
-			name[i] = (char)toupper((unsigned char)name[i]);
-		url = getenv(name);
-	}
-	if (url == NULL || *url == '\0')
-		url = getenv("AWS_ENDPOINT_URL");
-	out->len = 0;
-	if (url != NULL && *url != '\0') {
-		if (buf_addstr(out, url) < 0 || cstr(out) == NULL)
-			return msg_seterr(e, MSG_EX_USAGE, "endpoint URL too "
-			    "long");
-		return 0;
-	}
-	if (buf_printf(out, "https://%s.%s.amazonaws.com", svc->host,
-	    region) < 0)
-		return msg_seterr(e, MSG_EX_USAGE, "region too long");
-	return 0;
-}
-
 /* ---- signing ---- */
 
 void

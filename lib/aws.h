@@ -74,8 +74,8 @@ enum { AWS_OK = 0, AWS_FAIL = -1, AWS_FAIL_ALL = -2 };
 struct aws_config {
 	const struct aws_service *svc;
 	const char *endpoint;	/* scheme://host[:port], from
-				 * aws_endpoint_resolve */
-	const char *region;	/* signing region */
+				 * awsconf_endpoint */
+	const char *region;	/* signing region, from awsconf_region */
 	const char *ca_bundle;	/* NULL: the system CA store */
 	unsigned conns;		/* connections = requests in flight; 0: 1 */
 	size_t data_max;	/* cap of each connection's body buffer;
@@ -200,10 +200,5 @@ int aws_describe(const struct aws_signed *s, const char *token,
 
 /* Copy s without surrounding quotes, blanks and line ends. */
 void aws_unquote(char *dst, size_t n, const char *s);
-
-/* The endpoint URL: `url` if given, else AWS_ENDPOINT_URL_<ID>, else
- * AWS_ENDPOINT_URL, else https://<host>.<region>.amazonaws.com. */
-int aws_endpoint_resolve(const char *url, const struct aws_service *svc,
-    const char *region, struct buf *out, struct err *e);
 
 #endif

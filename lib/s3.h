@@ -42,7 +42,7 @@
 enum { S3_CORRUPT_NONE, S3_CORRUPT_MD5, S3_CORRUPT_SHA256 };
 
 struct s3_config {
-	const char *endpoint;	/* URL, from aws_endpoint_resolve */
+	const char *endpoint;	/* URL, from awsconf_endpoint */
 	const char *region;	/* required */
 	int path_style;		/* 1: always /bucket/key; 0: virtual-hosted
 				 * when the bucket name and endpoint allow */

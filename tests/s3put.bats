@@ -307,3 +307,26 @@ stderr_lacks() {
 	run -0 s3put --help
 	assert_output --partial "usage: s3put"
 }
+
+@test "s3put: a region that is not region-shaped is refused from every source (exit 2), before anything is sent" {
+	echo data >f.json
+	export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=notshown AWS_EC2_METADATA_DISABLED=true
+	unset AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE
+	printf '[profile bad]\nregion = evil.example#\n' >config
+	export AWS_CONFIG_FILE=$PWD/config AWS_SHARED_CREDENTIALS_FILE=$PWD/none
+	why="is not a region name (lower-case letters and digits in words joined by '-', as in eu-west-1)"
+	run -2 --separate-stderr s3put --max-attempts 1 --region 'evil.example#' s3://b f.json
+	assert_equal "$stderr" "s3put: --region: 'evil.example#' $why"
+	run -2 --separate-stderr env AWS_REGION='evil.example#' s3put --max-attempts 1 s3://b f.json
+	assert_equal "$stderr" "s3put: AWS_REGION: 'evil.example#' $why"
+	run -2 --separate-stderr env AWS_DEFAULT_REGION='x/y' s3put --max-attempts 1 s3://b f.json
+	assert_equal "$stderr" "s3put: AWS_DEFAULT_REGION: 'x/y' $why"
+	run -2 --separate-stderr env AWS_PROFILE=bad s3put --max-attempts 1 s3://b f.json
+	assert_equal "$stderr" "s3put: the region of profile bad: 'evil.example#' $why"
+	# A dry run shows no URL built from it either.
+	run -2 --separate-stderr s3put -n --region 'evil.example#' s3://b f.json
+	assert_output ""
+	[ -e f.json ]
+	run -0 s3put -n --region us-gov-west-1 --key '{name}' s3://my-lake f.json
+	assert_line "PUT https://my-lake.s3.us-gov-west-1.amazonaws.com/f.json"
+}

@@ -32,6 +32,8 @@ usage(void)
 	    "one object (needs --key).\n\n"
 	    "      --acl ACL              canned ACL, e.g. "
 	    "bucket-owner-full-control\n"
+	    "      --attempt-timeout DURATION  time for each try of a request "
+	    "(default 2m)\n"
 	    "      --ca-bundle FILE       trust these CAs instead of the "
 	    "system store\n"
 	    "      --content-encoding ENC Content-Encoding header (default "
@@ -61,8 +63,8 @@ usage(void)
 	    "      --progress[=WHEN]      auto, always or never\n"
 	    "      --region REGION        the bucket's region\n"
 	    "      --remove               delete each file once S3 has it\n"
-	    "      --retry-time DURATION  retry budget per request (default "
-	    "5m)\n"
+	    "      --retry-time DURATION  time for each request, all tries "
+	    "(default 5m)\n"
 	    "      --sse ALG              AES256 or aws:kms\n"
 	    "      --sse-kms-key-id ID    KMS key for --sse aws:kms\n"
 	    "      --stats FILE           write a JSON summary at exit\n"
@@ -72,7 +74,7 @@ usage(void)
 }
 
 enum {
-	O_ACL = 256, O_CA_BUNDLE, O_CONTENT_ENCODING, O_CONTENT_TYPE,
+	O_ACL = 256, O_ATTEMPT_TIMEOUT, O_CA_BUNDLE, O_CONTENT_ENCODING, O_CONTENT_TYPE,
 	O_ENDPOINT_URL, O_JSON, O_MAX_ATTEMPTS, O_METADATA,
 	O_MULTIPART_THRESHOLD, O_PART_SIZE, O_PATH_STYLE, O_PROFILE,
 	O_PROGRESS, O_REGION, O_REMOVE, O_RETRY_TIME, O_SSE,
@@ -81,6 +83,7 @@ enum {
 
 static const struct option longopts[] = {
 	{ "acl", required_argument, NULL, O_ACL },
+	{ "attempt-timeout", required_argument, NULL, O_ATTEMPT_TIMEOUT },
 	{ "ca-bundle", required_argument, NULL, O_CA_BUNDLE },
 	{ "content-encoding", required_argument, NULL, O_CONTENT_ENCODING },
 	{ "content-type", required_argument, NULL, O_CONTENT_TYPE },
@@ -199,6 +202,17 @@ size_arg(const char *opt, const char *s, uint64_t min, uint64_t max)
 	return v;
 }
 
+static uint64_t
+duration_arg(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (util_parse_duration(s, &v) < 0 || v == 0)
+		msg_usage(SYNOPSIS, "%s: bad duration '%s' (more than 0: 500ms, "
+		    "30s, 5m)", opt, s);
+	return v;
+}
+
 /* One option of getopt_long's into o. */
 static void
 parse_opt(struct opts *o, int c, char **argv)
@@ -208,6 +222,10 @@ parse_opt(struct opts *o, int c, char **argv)
 	switch (c) {
 	case O_ACL:
 		o->up.obj.acl = optarg;
+		break;
+	case O_ATTEMPT_TIMEOUT:
+		o->cfg.attempt_timeout_ms = duration_arg("--attempt-timeout",
+		    optarg);
 		break;
 	case O_CA_BUNDLE:
 		o->cfg.ca_bundle = optarg;
@@ -279,10 +297,7 @@ parse_opt(struct opts *o, int c, char **argv)
 		o->up.remove = 1;
 		break;
 	case O_RETRY_TIME:
-		if (util_parse_duration(optarg, &v) < 0)
-			msg_usage(SYNOPSIS, "--retry-time: bad duration '%s'",
-			    optarg);
-		o->cfg.retry_time_ms = v;
+		o->cfg.retry_time_ms = duration_arg("--retry-time", optarg);
 		break;
 	case O_SSE:
 		if (strcmp(optarg, "AES256") != 0 &&
@@ -404,6 +419,7 @@ main(int argc, char **argv)
 	opterr = 0;
 	memset(&o, 0, sizeof o);
 	o.cfg.retry_time_ms = 5 * 60 * 1000;
+	o.cfg.attempt_timeout_ms = 2 * 60 * 1000;
 	o.cfg.max_attempts = 10;
 	o.cfg.part_size = 8ULL << 20;
 	o.cfg.multipart_threshold = 8ULL << 20;

@@ -68,8 +68,14 @@ struct aws_client {
 	struct aws_conn *idle;	/* all of them when no request runs */
 	unsigned nconns;
 	struct retry_budget budget;
+	volatile uint64_t deadline_ms;	/* wall clock; 0: none */
+	volatile uint64_t stop_ms;	/* monotonic time of aws_stop */
 	volatile sig_atomic_t stop;
 };
+
+/* After aws_stop, AWS_FINISH requests (aborting an upload) get this long
+ * to end: a stop must not wait on a stalled server. */
+#define STOP_GRACE_MS AWS_STOP_GRACE_MS
 
 /* ---- small helpers ---- */
 
@@ -176,6 +182,14 @@ struct xfer {
 	int finish;
 };
 
+/* Past the stop, or past its grace for a request that finishes. */
+static int
+stopped(const struct aws_client *c, int finish)
+{
+	return c->stop && (!finish || util_now_ms() >= c->stop_ms +
+	    STOP_GRACE_MS);
+}
+
 static int
 on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c_,
     curl_off_t d)
@@ -183,7 +197,7 @@ on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c_,
 	struct xfer *x = ud;
 
 	(void)a, (void)b, (void)c_, (void)d;
-	return x->c->stop && !x->finish;
+	return stopped(x->c, x->finish);
 }
 
 struct aws_conn *
@@ -286,6 +300,7 @@ aws_new(const struct aws_config *cfg, struct creds_provider *cp,
 		c->cfg.data_max = 1 << 20;
 	if (c->cfg.body_max == 0)
 		c->cfg.body_max = BODY_MAX;
+	c->deadline_ms = cfg->deadline_ms;
 	if (parse_endpoint(c, cfg->endpoint, e) < 0) {
 		free(c->scheme);
 		free(c->hostport);
@@ -343,8 +358,16 @@ aws_free(struct aws_client *c)
 }
 
 void
+aws_set_deadline(struct aws_client *c, uint64_t wall_ms)
+{
+	c->deadline_ms = wall_ms;
+}
+
+void
 aws_stop(struct aws_client *c)
 {
+	if (!c->stop)
+		c->stop_ms = util_now_ms();	/* clock_gettime: signal-safe */
 	c->stop = 1;
 }
 
@@ -526,7 +549,7 @@ stop_sleep(struct aws_client *c, uint64_t ms, int finish)
 {
 	uint64_t end = util_now_ms() + ms;
 
-	while (finish || !c->stop) {
+	while (!stopped(c, finish)) {
 		uint64_t now = util_now_ms();
 		struct timespec ts;
 
@@ -576,7 +599,7 @@ header_list(const struct aws_signed *s, int with_auth)
 static void
 setup_curl(struct aws_client *c, struct aws_conn *k,
     const struct aws_request *rq, const char *url, struct curl_slist *hl,
-    struct xfer *x)
+    struct xfer *x, uint64_t timeout_ms)
 {
 	CURL *h = k->h;
 
@@ -597,7 +620,11 @@ setup_curl(struct aws_client *c, struct aws_conn *k,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, k);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, k);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	/* The whole try, body included: a server that trickles its answer
+	 * or never ends it cannot hold a request past its bounds. */
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms != 0 &&
+	    timeout_ms < 10000 ? (long)timeout_ms : 10000L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -635,12 +662,37 @@ struct attempt {
 	struct aws_response *r;
 	struct aws_signed s;
 	uint64_t t0;
+	uint64_t end;		/* monotonic: no try runs past it */
+	int deadline;		/* end is the caller's deadline */
 	unsigned n, max;
 	unsigned spent;		/* retry tokens taken */
 	int refreshed;
 	int broke;		/* the retry budget was empty */
 	CURLcode cc;
 };
+
+/* When the request must end: its own end, or the stop's grace. */
+static uint64_t
+end_of(const struct attempt *a)
+{
+	uint64_t g = a->c->stop_ms + STOP_GRACE_MS;
+
+	return a->c->stop && g < a->end ? g : a->end;
+}
+
+/* The time the next try may take (0: unbounded); at least 1 ms once a
+ * bound is near, so curl still applies one. */
+static uint64_t
+try_time(const struct attempt *a)
+{
+	uint64_t end = end_of(a), now = util_now_ms(), t;
+	uint64_t per = a->c->cfg.attempt_timeout_ms;
+
+	if (end == UINT64_MAX)
+		return per;
+	t = end > now ? end - now : 1;
+	return per != 0 && per < t ? per : t;
+}
 
 /* Read the answer's status, error code and message into r. */
 static void
@@ -695,7 +747,7 @@ try_once(struct attempt *a, int *stop_rc, struct err *e)
 		*stop_rc = AWS_FAIL;
 		return -1;
 	}
-	setup_curl(c, k, rq, a->s.url.p, hl, &x);
+	setup_curl(c, k, rq, a->s.url.p, hl, &x, try_time(a));
 	a->cc = curl_easy_perform(k->h);
 	curl_slist_free_all(hl);
 	r->status = 0;
@@ -752,7 +804,9 @@ give_up(struct attempt *a, int cls, struct err *e)
 	l = strlen(e->msg);
 	snprintf(e->msg + l, sizeof e->msg - l, "; gave up after %u attempts "
 	    "in %.0f s%s", a->n, (double)(util_now_ms() - a->t0) / 1000.0,
-	    a->broke ? " (retry budget spent: too many errors)" : "");
+	    a->broke ? " (retry budget spent: too many errors)" :
+	    a->deadline && util_now_ms() + 100 >= a->end ? " (the deadline "
+	    "came)" : "");
 }
 
 /* After a failed try of class cls: sleep and return 1 to try again, or 0
@@ -761,14 +815,15 @@ static int
 again(struct attempt *a, int cls)
 {
 	struct aws_client *c = a->c;
-	uint64_t el, d;
+	uint64_t now, d;
 	unsigned cost;
 
 	if (cls != RETRY_AGAIN || a->n >= a->max)
 		return 0;
-	el = util_now_ms() - a->t0;
+	now = util_now_ms();
 	d = retry_backoff_ms(a->n, rnd(a->k));
-	if (el + d > c->cfg.retry_time_ms)
+	/* A try needs a moment after the backoff, or it cannot succeed. */
+	if (end_of(a) != UINT64_MAX && now + d + 100 >= end_of(a))
 		return 0;
 	cost = a->cc == CURLE_OPERATION_TIMEDOUT ? RETRY_TIMEOUT_COST :
 	    RETRY_COST;
@@ -780,6 +835,30 @@ again(struct attempt *a, int cls)
 	a->r->retries++;
 	stop_sleep(c, d, (a->rq->flags & AWS_FINISH) != 0);
 	return 1;
+}
+
+/* The request's end: retry_time_ms after its start, or the deadline
+ * (wall clock) if sooner. A deadline already passed fails it. */
+static int
+set_end(struct attempt *a, struct err *e)
+{
+	const struct aws_request *rq = a->rq;
+	uint64_t dl = rq->deadline_ms != 0 ? rq->deadline_ms :
+	    a->c->deadline_ms, now;
+
+	a->end = a->c->cfg.retry_time_ms != 0 ? a->t0 +
+	    a->c->cfg.retry_time_ms : UINT64_MAX;
+	if (dl == 0)
+		return 0;
+	now = util_wall_ms();
+	if (dl <= now + 100)
+		return msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s%s%s: not sent: the "
+		    "deadline has come", NAME(rq));
+	if (a->t0 + (dl - now) < a->end) {
+		a->end = a->t0 + (dl - now);
+		a->deadline = 1;
+	}
+	return 0;
 }
 
 int
@@ -799,11 +878,13 @@ aws_send(struct aws_client *c, struct aws_conn *k,
 	a.max = rq->max_attempts != 0 ? rq->max_attempts :
 	    c->cfg.max_attempts;
 	r->body = &k->body;
+	if (set_end(&a, e) < 0)
+		return AWS_FAIL_ALL;
 	aws_signed_init(&a.s);
 	for (a.n = 1;; a.n++) {
 		int cls;
 
-		if (c->stop && !finish) {
+		if (stopped(c, finish)) {
 			msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s%s%s: interrupted",
 			    NAME(rq));
 			rc = AWS_FAIL_ALL;

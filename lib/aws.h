@@ -61,6 +61,8 @@ extern const struct aws_service aws_sso;	/* the SSO portal (REST-JSON) */
 
 /* ---- results and the retry policy ---- */
 
+#define AWS_STOP_GRACE_MS 10000
+
 /* Extra headers one request may carry (S3: the object's headers). */
 #define AWS_MAX_HEADERS 48
 
@@ -83,13 +85,19 @@ struct aws_config {
 	size_t body_max;	/* response body kept; 0: 1 MiB (more is
 				 * read and dropped) */
 	unsigned max_attempts;	/* per request, first included; 0: 1 */
-	uint64_t retry_time_ms;	/* per request, from its first attempt */
+	/* Time bounds; 0: none. Each covers the whole exchange, the
+	 * answer's body included. */
+	uint64_t retry_time_ms;	/* each request, all its tries */
+	uint64_t attempt_timeout_ms;	/* each try */
+	uint64_t deadline_ms;	/* wall clock (epoch ms): no request runs
+				 * past it (the Lambda invocation's end) */
 	/* A hint appended to the message of an error code, or NULL. */
 	const char *(*hint)(const char *code);
 };
 
 /* Request flags. */
-#define AWS_FINISH 1	/* runs even after aws_stop (abort an upload) */
+#define AWS_FINISH 1	/* runs on for AWS_STOP_GRACE_MS after aws_stop
+			 * (abort an upload) */
 #define AWS_UNSIGNED 2	/* no credentials, no signature (STS web
 			 * identity, the SSO portal) */
 
@@ -109,6 +117,7 @@ struct aws_request {
 	const char *md5b64;	/* Content-MD5, or NULL */
 	int flags;		/* AWS_FINISH, AWS_UNSIGNED */
 	unsigned max_attempts;	/* 0: the client's */
+	uint64_t deadline_ms;	/* 0: the client's (wall clock, epoch ms) */
 	/* Error codes the caller handles: returned at once as AWS_FAIL,
 	 * never retried. NULL-terminated, or NULL. */
 	const char *const *own_codes;
@@ -130,8 +139,13 @@ struct aws_conn;
 struct aws_client *aws_new(const struct aws_config *cfg,
     struct creds_provider *cp, struct err *e);
 void aws_free(struct aws_client *c);
-/* Make running and future requests stop soon (async-signal-safe). */
+/* Make running and future requests stop soon (async-signal-safe):
+ * every call returns within a moment, AWS_FINISH requests within
+ * AWS_STOP_GRACE_MS. */
 void aws_stop(struct aws_client *c);
+/* Change the client's deadline (wall clock, epoch ms; 0: none) for the
+ * requests that start from now on. */
+void aws_set_deadline(struct aws_client *c, uint64_t wall_ms);
 int aws_stopping(const struct aws_client *c);
 
 /* The endpoint's host[:port], and whether it is an address or localhost

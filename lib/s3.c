@@ -98,6 +98,7 @@ s3_new(const struct s3_config *cfg, struct creds_provider *cp,
 	    cfg->part_size : cfg->multipart_threshold) + 1;
 	ac.max_attempts = cfg->max_attempts;
 	ac.retry_time_ms = cfg->retry_time_ms;
+	ac.attempt_timeout_ms = cfg->attempt_timeout_ms;
 	ac.hint = hint;
 	c->aws = aws_new(&ac, cp, e);
 	if (c->aws == NULL) {

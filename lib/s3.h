@@ -47,7 +47,8 @@ struct s3_config {
 	int path_style;		/* 1: always /bucket/key; 0: virtual-hosted
 				 * when the bucket name and endpoint allow */
 	const char *ca_bundle;	/* NULL: system CA store */
-	uint64_t retry_time_ms;	/* per request, from its first attempt */
+	uint64_t retry_time_ms;	/* each request, all tries and the body */
+	uint64_t attempt_timeout_ms;	/* each try of a request */
 	unsigned max_attempts;	/* per request, first attempt included */
 	uint64_t part_size;
 	uint64_t multipart_threshold;	/* bigger files go multipart */

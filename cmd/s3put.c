@@ -4,6 +4,7 @@
  * prints what lib/upload reports and exits with its status. */
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "msg.h"
 #include "s3.h"
 #include "s3key.h"
+#include "sigwatch.h"
 #include "stats.h"
 #include "upload.h"
 #include "util.h"
@@ -121,18 +123,44 @@ struct opts {
 	const char *endpoint, *region, *stats_path, *progress;
 	int json, key_set;
 	char *url;		/* BUCKET[/PREFIX], cut at the slash */
+	/* What a signal stops: the upload, once there is one. */
+	pthread_mutex_t mu;
+	struct upload *running;
+	int signalled;
 };
 
-/* The upload being run, for the signal handler: the one piece of state a
- * handler cannot be given any other way. */
-static struct upload *volatile sig_upload;
-
+/* SIGINT and SIGTERM, on lib/sigwatch's thread: stop the upload, or the
+ * one about to start. */
 static void
-on_signal(int sig)
+on_signal(void *ud, int sig)
 {
+	struct opts *o = ud;
+
 	(void)sig;
-	if (sig_upload != NULL)
-		upload_stop(sig_upload);
+	pthread_mutex_lock(&o->mu);
+	o->signalled = 1;
+	if (o->running != NULL)
+		upload_stop(o->running);
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* The upload, started under the signal thread's watch. */
+static struct upload *
+start(struct opts *o)
+{
+	struct upload *up;
+	struct err e;
+
+	if ((up = upload_new(&o->up, &e)) == NULL)
+		msg_die(e.code, "%s", e.msg);
+	pthread_mutex_lock(&o->mu);
+	o->running = up;
+	if (o->signalled)
+		upload_stop(up);
+	pthread_mutex_unlock(&o->mu);
+	if (upload_start(up, &e) < 0)
+		msg_die(e.code, "%s", e.msg);
+	return up;
 }
 
 /* One line per object, flushed so a pipeline sees it now. Returns 0 when
@@ -409,8 +437,9 @@ main(int argc, char **argv)
 	struct opts o;
 	struct stats st;
 	struct creds_provider *cp;
+	static const int sigs[] = { SIGINT, SIGTERM };
 	struct upload *up;
-	struct sigaction sa;
+	struct sigwatch *sw;
 	struct buf ep;
 	struct err e;
 	int c, status;
@@ -418,6 +447,7 @@ main(int argc, char **argv)
 	msg_init(argv[0]);
 	opterr = 0;
 	memset(&o, 0, sizeof o);
+	pthread_mutex_init(&o.mu, NULL);
 	o.cfg.retry_time_ms = 5 * 60 * 1000;
 	o.cfg.attempt_timeout_ms = 2 * 60 * 1000;
 	o.cfg.max_attempts = 10;
@@ -430,6 +460,9 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":nhj:k:V", longopts, NULL)) != -1)
 		parse_opt(&o, c, argv);
 	check_args(&o, argc - optind, argv + optind);
+	/* Before any thread: every later one leaves the signals to it. */
+	if ((sw = sigwatch_start(sigs, 2, on_signal, &o, &e)) == NULL)
+		msg_die(e.code, "%s", e.msg);
 	stats_init(&st, "s3put");
 	if (stats_set_progress(&st, o.progress) < 0)
 		msg_usage(SYNOPSIS, "--progress: '%s' is not auto, always or "
@@ -440,25 +473,17 @@ main(int argc, char **argv)
 	o.up.st = &st;
 	o.up.report = report;
 	o.up.ud = &o;
-	if ((up = upload_new(&o.up, &e)) == NULL)
-		msg_die(e.code, "%s", e.msg);
-	sig_upload = up;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	/* Write errors on stdout and sockets come back as errors: a result
 	 * line that cannot be written keeps the file (see --remove). */
 	signal(SIGPIPE, SIG_IGN);
-
+	up = start(&o);
 	argc -= optind;
 	argv += optind;
 	if (o.up.stdin_object && upload_add_stdin(up, 0, &e) < 0)
 		msg_die(e.code, "%s", e.msg);
 	for (c = 1; c < argc && !o.up.stdin_object && !upload_stopped(up); c++)
 		upload_add(up, argv[c]);
-	if (argc == 1 && upload_add_lines(up, stdin, &e) < 0) {
+	if (argc == 1 && upload_add_lines(up, 0, &e) < 0) {
 		msg_err("%s", e.msg);
 		upload_note(up, MSG_EX_IO);
 	}
@@ -467,11 +492,12 @@ main(int argc, char **argv)
 		msg_err("%s", e.msg);
 		status = msg_worse(status, MSG_EX_IO);
 	}
-	sig_upload = NULL;
+	sigwatch_stop(sw);
 	upload_free(up);
 	s3_free(o.up.s3);
 	creds_free(cp);
 	buf_free(&ep);
 	free(o.url);
+	pthread_mutex_destroy(&o.mu);
 	return status;
 }

@@ -2,6 +2,7 @@
 /* upload: s3put's queue of files and its threads (see upload.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "util.h"
 
 #define MAX_THREADS 256
+#define LINE_MAX_ (64 * 1024)	/* a path in the list, with room to spare */
 
 struct item {
 	char *path;
@@ -25,13 +27,14 @@ struct item {
 struct upload {
 	struct upload_config cfg;
 	pthread_t th[MAX_THREADS];
-	unsigned nth;
+	unsigned nth, want;
 
 	pthread_mutex_t mu;	/* queue, counters, status, reports */
 	pthread_cond_t cv;
 	struct item *head, *tail;
 	int closed;
 	volatile sig_atomic_t stop;	/* no new files */
+	int stop_pipe[2];	/* readable once stopped: wakes poll() */
 	int stop_status;	/* the run-wide failure that stopped it */
 	int worst;		/* worst per-file status */
 	uint64_t nok, nfail;
@@ -204,7 +207,9 @@ upload_one(struct upload *u, const char *path)
 	struct err e;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. Regular
+	 * files ignore it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &sb) < 0) {
 		msg_seterr(&e, MSG_EX_IO, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
@@ -213,7 +218,11 @@ upload_one(struct upload *u, const char *path)
 		return;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		msg_seterr(&e, MSG_EX_IO, "%s: not a regular file", path);
+		msg_seterr(&e, MSG_EX_IO, "%s: not a regular file (%s): only "
+		    "regular files are uploaded", path, S_ISFIFO(sb.st_mode) ?
+		    "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory" :
+		    S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" :
+		    S_ISSOCK(sb.st_mode) ? "a socket" : "special");
 		close(fd);
 		fail_file(u, path, &e, MSG_EX_IO, 0, 0);
 		return;
@@ -271,10 +280,18 @@ struct upload *
 upload_new(const struct upload_config *cfg, struct err *e)
 {
 	struct upload *u = xcalloc(1, sizeof *u);
-	unsigned n = cfg->jobs == 0 ? 1 : cfg->jobs, i;
+	unsigned n = cfg->jobs == 0 ? 1 : cfg->jobs;
 
 	u->cfg = *cfg;
 	u->spool_fd = -1;
+	if (pipe(u->stop_pipe) < 0) {
+		msg_seterr(e, MSG_EX_IO, "pipe: %s", strerror(errno));
+		free(u);
+		return NULL;
+	}
+	fcntl(u->stop_pipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(u->stop_pipe[1], F_SETFD, FD_CLOEXEC);
+	fcntl(u->stop_pipe[1], F_SETFL, O_NONBLOCK);
 	if (n > MAX_THREADS)
 		n = MAX_THREADS;
 	if (cfg->stdin_object)
@@ -293,16 +310,22 @@ upload_new(const struct upload_config *cfg, struct err *e)
 	}
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
-	for (i = 0; i < n; i++)
+	u->want = n;
+	return u;
+}
+
+int
+upload_start(struct upload *u, struct err *e)
+{
+	unsigned i;
+
+	for (i = 0; i < u->want; i++)
 		if (pthread_create(&u->th[i], NULL, worker, u) != 0)
 			break;
 	u->nth = i;
-	if (u->nth == 0) {
-		msg_seterr(e, MSG_EX_IO, "cannot start threads");
-		upload_free(u);
-		return NULL;
-	}
-	return u;
+	if (u->nth == 0)
+		return msg_seterr(e, MSG_EX_IO, "cannot start threads");
+	return 0;
 }
 
 void
@@ -322,23 +345,79 @@ upload_add(struct upload *u, const char *path)
 	pthread_mutex_unlock(&u->mu);
 }
 
-int
-upload_add_lines(struct upload *u, FILE *f, struct err *e)
+/* Wait until fd can be read (or is at its end): 1, or 0 once stopped. */
+static int
+readable(struct upload *u, int fd)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
+	struct pollfd p[2] = { { fd, POLLIN, 0 }, { u->stop_pipe[0], POLLIN,
+	    0 } };
 
-	while (!u->stop && (n = getline(&line, &cap, f)) > 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n > 0)
-			upload_add(u, line);
+	while (!u->stop) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return 1;	/* read() reports the error */
+		if (p[1].revents != 0 || u->stop)
+			return 0;
+		if (p[0].revents != 0)
+			return 1;
 	}
-	if (ferror(f) && !u->stop)
-		rc = msg_seterr(e, MSG_EX_IO, "stdin: %s", strerror(errno));
-	free(line);
+	return 0;
+}
+
+/* One line of the list: a path to queue, or one too long to be one. */
+static void
+add_line(struct upload *u, char *line, size_t n, int toolong,
+    unsigned long lineno)
+{
+	struct err e;
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	line[n] = '\0';
+	if (toolong) {
+		msg_seterr(&e, MSG_EX_PARTIAL, "stdin:%lu: not a path: longer "
+		    "than %d bytes", lineno, LINE_MAX_ - 2);
+		fail_file(u, NULL, &e, MSG_EX_PARTIAL, 0, 0);
+	} else if (n > 0) {
+		upload_add(u, line);
+	}
+}
+
+int
+upload_add_lines(struct upload *u, int fd, struct err *e)
+{
+	char *b = xmalloc(LINE_MAX_);
+	size_t len = 0, i;
+	unsigned long lineno = 0;
+	int toolong = 0, rc = 0;
+	ssize_t n;
+
+	while (readable(u, fd)) {
+		n = read(fd, b + len, LINE_MAX_ - 1 - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			rc = msg_seterr(e, MSG_EX_IO, "stdin: %s",
+			    strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		while ((i = (size_t)((char *)memchr(b, '\n', len) != NULL ?
+		    (char *)memchr(b, '\n', len) - b + 1 : 0)) > 0) {
+			add_line(u, b, i - 1, toolong, ++lineno);
+			toolong = 0;
+			memmove(b, b + i, len - i);
+			len -= i;
+		}
+		if (len == LINE_MAX_ - 1) {
+			toolong = 1;	/* drop it up to its newline */
+			len = 0;
+		}
+	}
+	if (len > 0 && !u->stop)
+		add_line(u, b, len, toolong, ++lineno);
+	free(b);
 	return rc;
 }
 
@@ -347,6 +426,10 @@ upload_stop(struct upload *u)
 {
 	u->stop = 1;
 	s3_stop(u->cfg.s3);
+	(void)!write(u->stop_pipe[1], "x", 1);
+	pthread_mutex_lock(&u->mu);
+	pthread_cond_broadcast(&u->cv);
+	pthread_mutex_unlock(&u->mu);
 }
 
 int
@@ -385,7 +468,7 @@ upload_finish(struct upload *u)
 		memset(&r, 0, sizeof r);
 		r.event = UPLOAD_FAILED;
 		r.path = it->path;
-		r.left = 1;
+		r.left = !u->cfg.stdin_object;
 		report(u, &r);
 		u->nfail++;
 		(*u->c_failed)++;
@@ -420,6 +503,8 @@ upload_free(struct upload *u)
 	}
 	if (u->spool_fd >= 0)
 		close(u->spool_fd);
+	close(u->stop_pipe[0]);
+	close(u->stop_pipe[1]);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	free(u);
@@ -438,8 +523,8 @@ upload_add_stdin(struct upload *u, int fd, struct err *e)
 	if ((out = mkstemp(path)) < 0)
 		return msg_seterr(e, MSG_EX_IO, "%s: %s", path, strerror(errno));
 	unlink(path);
-	while ((n = read(fd, b, sizeof b)) != 0) {
-		if (n < 0 && errno == EINTR && !u->stop)
+	while (readable(u, fd) && (n = read(fd, b, sizeof b)) != 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0 || util_write_all(out, b, (size_t)n) < 0) {
 			msg_seterr(e, MSG_EX_IO, "%s: %s", n < 0 ? "stdin" : path,
@@ -449,6 +534,8 @@ upload_add_stdin(struct upload *u, int fd, struct err *e)
 		}
 	}
 	u->spool_fd = out;
+	if (u->stop)
+		return 0;	/* stopped while reading: nothing to send */
 	snprintf(path, sizeof path, "/dev/fd/%d", out);
 	upload_add(u, path);
 	return 0;

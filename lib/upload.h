@@ -21,7 +21,6 @@
 #define UPLOAD_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "msg.h"
 #include "s3.h"
@@ -65,15 +64,19 @@ struct upload_config {
 
 struct upload;
 
-/* Starts the threads. */
 struct upload *upload_new(const struct upload_config *cfg, struct err *e);
+/* Start the threads (after lib/sigwatch, so they leave signals to it). */
+int upload_start(struct upload *u, struct err *e);
 /* Queue a path (copied). */
 void upload_add(struct upload *u, const char *path);
-/* Queue each line of f (CR/LF trimmed, empty lines skipped) until its
- * end or a stop. Returns 0, or -1 with e on a read error. */
-int upload_add_lines(struct upload *u, FILE *f, struct err *e);
-/* Ask the threads to start no new file, and the S3 client to stop;
- * async-signal-safe. */
+/* Queue each line of fd (CR/LF trimmed, empty lines skipped) as it
+ * arrives, until its end or a stop (which ends the wait at once). A line
+ * too long to be a path fails as a file would. Returns 0, or -1 with e on
+ * a read error. */
+int upload_add_lines(struct upload *u, int fd, struct err *e);
+/* Start no new file, end the requests in flight (lib/aws), and wake
+ * every wait of the upload's. Thread-safe; not for a signal handler (see
+ * lib/sigwatch). */
 void upload_stop(struct upload *u);
 int upload_stopped(const struct upload *u);
 /* Note a failure of the caller's own (reading the path list) in the
@@ -85,7 +88,8 @@ int upload_finish(struct upload *u);
 void upload_free(struct upload *u);
 
 /* Copy fd to an unlinked file in TMPDIR, so retries can send it again,
- * and queue that copy (stdin_object). Returns 0, or -1 with e. */
+ * and queue that copy (stdin_object); a stop ends the copy and queues
+ * nothing. Returns 0, or -1 with e. */
 int upload_add_stdin(struct upload *u, int fd, struct err *e);
 
 #endif

@@ -51,7 +51,7 @@ put() {
 @test "a server that trickles its answer: --retry-time bounds the whole request, exit 6, file kept" {
 	faultsrv trickle
 	start=$SECONDS
-	run -6 --separate-stderr timeout 60 s3put --endpoint-url "$srv" \
+	run -6 --separate-stderr timeout -k 5 60 s3put --endpoint-url "$srv" \
 	    --retry-time 3s --attempt-timeout 1h --max-attempts 100 s3://b f.json
 	[ $((SECONDS - start)) -lt 20 ]
 	[[ $stderr == *"PutObject s3://b/"*"timed out"*"gave up after"* ]]
@@ -62,7 +62,7 @@ put() {
 @test "a server whose answer never ends: --attempt-timeout ends each try, exit 6 after --max-attempts" {
 	faultsrv endless
 	start=$SECONDS
-	run -6 --separate-stderr timeout 60 s3put --endpoint-url "$srv" \
+	run -6 --separate-stderr timeout -k 5 60 s3put --endpoint-url "$srv" \
 	    --attempt-timeout 1s --retry-time 1h --max-attempts 2 s3://b f.json
 	[ $((SECONDS - start)) -lt 20 ]
 	[[ $stderr == *"timed out"*"gave up after 2 attempts"* ]]
@@ -75,4 +75,83 @@ put() {
 	[[ ${stderr_lines[0]} == "s3put: --attempt-timeout: bad duration '0'"* ]]
 	run -2 --separate-stderr s3put --retry-time soon s3://b f.json
 	[[ ${stderr_lines[0]} == "s3put: --retry-time: bad duration 'soon'"* ]]
+}
+
+# started PID N: wait until process PID runs N threads (s3put: main, the
+# signal thread and --jobs workers), so a signal now reaches its watcher.
+started() {
+	for _ in $(seq 200); do
+		[ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	fail "process $1 did not start its threads"
+}
+
+# wait_bounded PID SECONDS: wait for PID, killing it after SECONDS; its
+# exit status in $rc (137 when it had to be killed).
+wait_bounded() {
+	rc=0
+	(sleep "$2"; kill -KILL "$1" 2>/dev/null) 3>&- &
+	local wd=$!
+	wait "$1" || rc=$?
+	kill "$wd" 2>/dev/null || true
+	wait "$wd" 2>/dev/null || true
+}
+
+@test "a FIFO in the list is refused at once, never read: the other files go on" {
+	mkfifo pipe
+	mkdir dir
+	faultsrv hold --go go
+	touch go
+	run -1 --separate-stderr timeout -k 5 20 s3put --endpoint-url "$srv" --key '{name}' s3://b pipe dir f.json
+	[[ $stderr == *"s3put: pipe: not a regular file (a FIFO): only regular files are uploaded"* ]]
+	[[ $stderr == *"s3put: dir: not a regular file (a directory)"* ]]
+	assert_output "s3://b/f.json $(md5sum f.json | cut -d' ' -f1)"
+	# A path list that names it is no different.
+	run -4 --separate-stderr timeout -k 5 20 s3put --endpoint-url "$srv" s3://b <<<pipe
+	[[ $stderr == *"pipe: not a regular file (a FIFO)"* ]]
+}
+
+@test "SIGTERM while a stalled server holds the request: exit 6 at once, the file kept" {
+	faultsrv stall
+	s3put --endpoint-url "$srv" --jobs 1 --retry-time 1h --attempt-timeout 1h \
+	    --key '{name}' s3://b f.json >out 2>err 3>&- &
+	pid=$!
+	wait_request
+	kill -TERM "$pid"
+	start=$SECONDS
+	wait_bounded "$pid" 30
+	cat err
+	[ "$rc" -eq 6 ]
+	[ $((SECONDS - start)) -lt 10 ]
+	grep -q "PutObject s3://b/f.json: interrupted" err
+	grep -q "f.json: not uploaded, left in place" err
+	[ -e f.json ] && [ ! -s out ]
+}
+
+# stdin_term ARGS...: s3put ARGS with its stdin a FIFO held open (fd 7)
+# after writing $feed to it; SIGTERM once it runs. Exit status in $rc.
+stdin_term() {
+	mkfifo in
+	s3put --jobs 1 "$@" <in >out 2>err 3>&- &
+	pid=$!
+	exec 7>in
+	printf '%s' "${feed:-}" >&7
+	started "$pid" 3
+	kill -TERM "$pid"
+	wait_bounded "$pid" 20
+	exec 7>&-
+	cat err
+}
+
+@test "SIGTERM while s3put waits for paths on stdin: exit 6 at once" {
+	stdin_term --endpoint-url http://127.0.0.1:9 s3://b
+	[ "$rc" -eq 6 ]
+}
+
+@test "SIGTERM while s3put copies stdin for '-': exit 6 at once, nothing sent" {
+	faultsrv hold --go go
+	feed=partial stdin_term --endpoint-url "$srv" --key k s3://b -
+	[ "$rc" -eq 6 ]
+	[ ! -s srv.log ]
 }

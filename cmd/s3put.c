@@ -213,7 +213,10 @@ report(void *ud, const struct upload_report *r)
 			msg_err("%s: not uploaded, left in place", r->path);
 		return 0;
 	default:
-		msg_err("%s", r->err->msg);
+		if (r->warning)
+			msg_warn("%s", r->err->msg);
+		else
+			msg_err("%s", r->err->msg);
 		return 0;
 	}
 }

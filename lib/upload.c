@@ -136,27 +136,57 @@ describe(struct upload *u, const char *path, const char *key, int fd,
 	buf_free(&out);
 }
 
-/* Remove only what S3 confirmed (200, ETag = MD5) and what the result
- * line reached stdout for. */
+/* Why the file at path must not be removed although its upload read
+ * fd whole: it grew, shrank or was written to since (fd's size or mtime
+ * moved from sb), or the path names another file now. NULL: remove it. */
+static const char *
+changed(int fd, const char *path, const struct stat *sb)
+{
+	struct stat now, at;
+
+	if (fstat(fd, &now) < 0)
+		return "it cannot be checked";
+	if (now.st_size != sb->st_size)
+		return "its size changed while it was uploaded";
+	if (now.st_mtim.tv_sec != sb->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != sb->st_mtim.tv_nsec)
+		return "it was written to while it was uploaded";
+	if (stat(path, &at) < 0 || at.st_dev != now.st_dev ||
+	    at.st_ino != now.st_ino)
+		return "the path names another file now";
+	return NULL;
+}
+
+/* Remove only what S3 confirmed (200, ETag = MD5), what the result line
+ * reached stdout for, and what is still the bytes that went up. */
 static void
-remove_file(struct upload *u, const char *path, int printed)
+remove_file(struct upload *u, const char *path, int fd,
+    const struct stat *sb, int printed)
 {
 	struct upload_report r;
 	struct err e;
+	const char *why = NULL;
 
-	if (printed != 0)
+	memset(&r, 0, sizeof r);
+	if (printed != 0) {
 		msg_seterr(&e, MSG_EX_IO, "%s: kept: its result line could not "
 		    "be written", path);
-	else if (unlink(path) != 0)
+	} else if ((why = changed(fd, path, sb)) != NULL) {
+		msg_seterr(&e, MSG_EX_PARTIAL, "%s: kept, not removed: %s (the "
+		    "object holds the bytes read before)", path, why);
+		r.warning = 1;
+	} else if (unlink(path) != 0) {
 		msg_seterr(&e, MSG_EX_IO, "%s: uploaded, but remove failed: %s",
 		    path, strerror(errno));
-	else
+	} else {
 		return;
-	memset(&r, 0, sizeof r);
+	}
 	r.event = UPLOAD_KEPT;
 	r.path = path;
 	r.err = &e;
 	pthread_mutex_lock(&u->mu);
+	if (why != NULL)
+		u->worst = msg_worse(u->worst, MSG_EX_PARTIAL);
 	report(u, &r);
 	pthread_mutex_unlock(&u->mu);
 }
@@ -195,7 +225,7 @@ put(struct upload *u, const char *path, const char *key, int fd,
 		stats_tick(u->cfg.st);
 	pthread_mutex_unlock(&u->mu);
 	if (u->cfg.remove)
-		remove_file(u, path, rc);
+		remove_file(u, path, fd, sb, rc);
 }
 
 static void

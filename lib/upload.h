@@ -3,7 +3,10 @@
  * A queue of paths is worked by `jobs` threads. Each file is opened,
  * given its key (lib/s3key), uploaded (lib/s3) or, in a dry run,
  * described, and reported; with `remove` it is deleted once S3 confirmed
- * the object and the caller has written its result line. A failed file is
+ * the object and the caller has written its result line, unless it
+ * changed while it was uploaded (its size or mtime moved, or the path
+ * names another file now): then it is kept, with a warning, and the run
+ * ends with status 1. A failed file is
  * left in place and the others go on; an error every further request
  * would meet too (bad credentials, no such bucket, the store unreachable
  * after the retries, a stop) ends the run, and the files not started are
@@ -44,6 +47,7 @@ struct upload_report {
 	size_t plan_len;
 	const struct err *err;	/* UPLOAD_FAILED (may be NULL), _KEPT */
 	int left;		/* UPLOAD_FAILED: name the file as left */
+	int warning;		/* UPLOAD_KEPT: a warning, not an error */
 };
 
 struct upload_config {

@@ -155,3 +155,49 @@ stdin_term() {
 	[ "$rc" -eq 6 ]
 	[ ! -s srv.log ]
 }
+
+# held_put FILE ACTION: upload FILE with --remove to a server that holds
+# the request until told; run ACTION (shell) meanwhile, then let it
+# answer. s3put's exit status in $rc, its streams in out and err.
+held_put() {
+	rm -f go
+	: >srv.log
+	s3put --endpoint-url "$srv" --remove --key '{name}' s3://b "$1" \
+	    >out 2>err 3>&- &
+	pid=$!
+	wait_request
+	eval "$2"
+	touch go
+	wait_bounded "$pid" 30
+	cat err
+}
+
+@test "--remove keeps a file that grew or changed while it was uploaded: a warning, exit 1" {
+	faultsrv hold --go go
+	printf 'one\n' >grows.json
+	held_put grows.json 'printf "two\n" >>grows.json'
+	[ "$rc" -eq 1 ]
+	# The object went up (the bytes read), its line printed; the file stays.
+	run -0 cat out
+	assert_output "s3://b/grows.json $(printf 'one\n' | md5sum | cut -d' ' -f1)"
+	run -0 cat err
+	assert_output "s3put: warning: grows.json: kept, not removed: its size changed while it was uploaded (the object holds the bytes read before)"
+	[ "$(cat grows.json)" = "$(printf 'one\ntwo')" ]
+	# Same size, new bytes: the mtime tells.
+	printf 'abc\n' >same.json
+	held_put same.json 'sleep 0.02; printf "xyz\n" >same.json'
+	[ "$rc" -eq 1 ]
+	grep -q "same.json: kept, not removed: it was written to while it was uploaded" err
+	[ "$(cat same.json)" = xyz ]
+	# Replaced by another file under the same name.
+	printf 'old\n' >moved.json
+	held_put moved.json 'printf "new\n" >new.json; touch -r moved.json new.json; mv new.json moved.json'
+	[ "$rc" -eq 1 ]
+	grep -q "moved.json: kept, not removed: the path names another file now" err
+	[ "$(cat moved.json)" = new ]
+	# Untouched: removed, exit 0.
+	printf 'calm\n' >calm.json
+	held_put calm.json :
+	[ "$rc" -eq 0 ]
+	[ ! -e calm.json ] && [ ! -s err ]
+}

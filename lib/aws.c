@@ -520,25 +520,36 @@ add_indented(struct buf *out, const char *p)
 }
 
 int
-aws_describe(const struct aws_signed *s, const char *token,
-    struct buf *out)
+aws_describe(const struct aws_signed *s, struct buf *out)
 {
-	const char *p;
+	static const char tok[] = "x-amz-security-token:";
+	const char *p = s->creq.p, *nl;
+	unsigned line = 0;
 	int rc;
 
-	rc = buf_addstr(out, "  canonical request:\n    ");
-	for (p = s->creq.p; *p != '\0'; p++) {
-		if (token != NULL && *token != '\0' && strncmp(p, token,
-		    strlen(token)) == 0) {
-			rc |= buf_addstr(out, "<session token not shown>");
-			p += strlen(token) - 1;
-			continue;
-		}
-		rc |= buf_addc(out, *p);
-		if (*p == '\n')
-			rc |= buf_addstr(out, "    ");
+	/* Line by line: method, path, query, then the headers, one a line
+	 * ("name:value", values without line breaks once canonical), up to
+	 * an empty line. The token's line is known by its place, never by
+	 * comparing its value, which canonical form may have changed. */
+	rc = buf_addstr(out, "  canonical request:\n");
+	for (; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl, line++) {
+		size_t n;
+
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		n = (size_t)(nl - p);
+		rc |= buf_addstr(out, "    ");
+		if (line >= 3 && n >= sizeof tok - 1 &&
+		    memcmp(p, tok, sizeof tok - 1) == 0)
+			rc |= buf_printf(out, "%s<session token not shown>", tok);
+		else
+			rc |= buf_add(out, p, n);
+		rc |= buf_addc(out, '\n');
+		if (n == 0 && line >= 3)
+			line = 1000;	/* past the headers: no more masking */
 	}
-	rc |= buf_addstr(out, "\n  string to sign:\n    ");
+	rc |= buf_addstr(out, "  string to sign:\n    ");
 	rc |= add_indented(out, s->sts.p);
 	rc |= buf_addc(out, '\n');
 	return rc < 0 ? -1 : 0;
@@ -564,35 +575,46 @@ stop_sleep(struct aws_client *c, uint64_t ms, int finish)
 
 /* ---- one request ---- */
 
-/* The curl header list of a signed request; NULL when a line does not
- * fit. Lines are wiped once curl has copied them. */
+/* The curl header list of a signed request, or NULL with e filled when a
+ * line does not fit or a value holds a line break (it would inject a
+ * header). Lines are wiped once curl has copied them. */
 static struct curl_slist *
-header_list(const struct aws_signed *s, int with_auth)
+header_list(const struct aws_signed *s, int with_auth,
+    const struct aws_request *rq, struct err *e)
 {
 	struct curl_slist *hl = NULL, *n;
 	struct buf line;
-	size_t i;
+	size_t i, nh = s->nh + (with_auth ? 1 : 0);
+	int bad = 0;
 
 	buf_init(&line, LINE_MAX_);
-	for (i = 0; i <= s->nh; i++) {
+	for (i = 0; i < nh && !bad; i++) {
+		const char *name = i < s->nh ? s->h[i].name : "Authorization";
+		const char *v = i < s->nh ? s->h[i].value : s->auth.p;
 		int rc;
 
-		if (i == s->nh && !with_auth)
-			break;
-		line.len = 0;
-		rc = i < s->nh ? buf_printf(&line, "%s: %s", s->h[i].name,
-		    s->h[i].value) : buf_printf(&line, "Authorization: %s",
-		    s->auth.p);
-		if (rc < 0 || cstr(&line) == NULL ||
-		    (n = curl_slist_append(hl, line.p)) == NULL) {
-			curl_slist_free_all(hl);
-			hl = NULL;
+		if (strpbrk(v, "\r\n") != NULL) {
+			bad = msg_seterr(e, MSG_EX_USAGE, "%s%s%s: header %s holds "
+			    "a line break", NAME(rq), name);
 			break;
 		}
-		hl = n;
+		line.len = 0;
+		/* curl drops "Name:" (an empty value) but sends "Name;". */
+		rc = v[strspn(v, " \t")] == '\0' ? buf_printf(&line, "%s;",
+		    name) : buf_printf(&line, "%s: %s", name, v);
+		if (rc < 0 || cstr(&line) == NULL ||
+		    (n = curl_slist_append(hl, line.p)) == NULL)
+			bad = msg_seterr(e, MSG_EX_USAGE, "%s%s%s: a header is "
+			    "too large", NAME(rq));
+		else
+			hl = n;
 	}
 	OPENSSL_cleanse(line.p, line.len);
 	buf_free(&line);
+	if (bad) {
+		curl_slist_free_all(hl);
+		return NULL;
+	}
 	return hl;
 }
 
@@ -739,11 +761,9 @@ try_once(struct attempt *a, int *stop_rc, struct err *e)
 		*stop_rc = AWS_FAIL;
 		return -1;
 	}
-	hl = header_list(&a->s, crp != NULL);
+	hl = header_list(&a->s, crp != NULL, rq, e);
 	OPENSSL_cleanse(a->s.auth.p, a->s.auth.len);
 	if (hl == NULL) {
-		msg_seterr(e, MSG_EX_USAGE, "%s%s%s: a header is too large",
-		    NAME(rq));
 		*stop_rc = AWS_FAIL;
 		return -1;
 	}

@@ -206,9 +206,9 @@ int aws_sign(const struct aws_client *c, const struct aws_request *rq,
     time_t now, const struct creds *cr, struct aws_signed *s,
     struct err *e);
 /* Dry run: append the canonical request and string to sign, indented by
- * four spaces. The session token's value is never written. */
-int aws_describe(const struct aws_signed *s, const char *token,
-    struct buf *out);
+ * four spaces. The session token's value is never written: its header
+ * line is masked by its place, whatever the value holds. */
+int aws_describe(const struct aws_signed *s, struct buf *out);
 
 /* ---- small helpers ---- */
 

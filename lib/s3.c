@@ -916,7 +916,7 @@ s3_describe_put(struct s3_client *c, const char *bucket, const char *key,
 		    (unsigned long long)((size + ps - 1) / ps),
 		    (unsigned long long)ps, c->cfg.jobs);
 	}
-	rc |= aws_describe(&s, dry.session_token, out);
+	rc |= aws_describe(&s, out);
 	if (rc < 0)
 		rc = msg_seterr(e, MSG_EX_IO, "s3://%s/%s: dry run description "
 		    "too large", bucket, key);

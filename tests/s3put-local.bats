@@ -201,3 +201,37 @@ held_put() {
 	[ "$rc" -eq 0 ]
 	[ ! -e calm.json ] && [ ! -s err ]
 }
+
+@test "--dry-run never prints the session token, even with CR/LF or double spaces (environment, credentials file)" {
+	for tok in $'FQoTOKEN\r\nX-Evil: SECRETPART' 'FQoTOKEN  SECRETPART  x' \
+	    $'\tFQoTOKEN SECRETPART\t' 's3'; do
+		run -0 --separate-stderr env AWS_SESSION_TOKEN="$tok" \
+		    s3put -n --region eu-west-1 --key '{name}' s3://lake f.json
+		assert_line "    x-amz-security-token:<session token not shown>"
+		refute_output --partial FQoTOKEN
+		refute_output --partial SECRETPART
+		refute_output --partial X-Evil
+		[[ $stderr != *FQoTOKEN* ]]
+	done
+	# A token "s3" is masked where it stands, not wherever "s3" appears.
+	assert_line "    host:lake.s3.eu-west-1.amazonaws.com"
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+	printf '[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-secret\naws_session_token = FQoTOKEN  SECRETPART   end\n' >creds
+	run -0 --separate-stderr env AWS_SHARED_CREDENTIALS_FILE="$PWD/creds" \
+	    s3put -n --region eu-west-1 --key '{name}' s3://lake f.json
+	assert_line "    x-amz-security-token:<session token not shown>"
+	refute_output --partial FQoTOKEN
+	refute_output --partial SECRETPART
+	refute_output --partial file-secret
+}
+
+@test "a session token with a line break is refused, never sent as a header" {
+	faultsrv hold --go go
+	touch go
+	run -2 --separate-stderr env AWS_SESSION_TOKEN=$'tok\r\nX-Evil: 1' \
+	    s3put --endpoint-url "$srv" --key '{name}' s3://b f.json
+	[[ ${stderr_lines[0]} == "s3put: PutObject s3://b/f.json: header x-amz-security-token holds a line break" ]]
+	[[ $stderr != *X-Evil* ]]
+	[ ! -s srv.log ]
+	[ -e f.json ]
+}

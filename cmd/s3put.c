@@ -2,8 +2,8 @@
 /* s3put: upload batch files to S3 or an S3-compatible store. The per-file
  * loop is lib/upload; this driver reads the options, sets up the clients,
  * prints what lib/upload reports and exits with its status. */
+#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,6 +122,7 @@ struct opts {
 	const char *meta[S3_MAX_METADATA];
 	const char *endpoint, *region, *stats_path, *progress;
 	int json, key_set;
+	int out_errno;		/* of the first failed write to stdout */
 	char *url;		/* BUCKET[/PREFIX], cut at the slash */
 	/* What a signal stops: the upload, once there is one. */
 	pthread_mutex_t mu;
@@ -166,14 +167,17 @@ start(struct opts *o)
 /* One line per object, flushed so a pipeline sees it now. Returns 0 when
  * the line reached stdout. */
 static int
-print_result(const struct opts *o, const struct upload_report *r)
+print_result(struct opts *o, const struct upload_report *r)
 {
+	int rc = 0;
+
+	errno = 0;
 	if (o->json) {
 		struct buf b;
 		struct jsonw w;
-		int rc;
 
-		buf_init(&b, 4 * S3KEY_MAX + 2 * PATH_MAX);
+		/* Escaped, a byte takes at most 6: room for any key and path. */
+		buf_init(&b, 1 << 20);
 		jsonw_begin(&w, &b);
 		jsonw_strz(&w, "bucket", o->up.bucket);
 		jsonw_strz(&w, "key", r->key);
@@ -183,19 +187,21 @@ print_result(const struct opts *o, const struct upload_report *r)
 		rc = jsonw_end(&w) < 0 || buf_addc(&b, '\n') < 0 ? -1 :
 		    fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : -1;
 		buf_free(&b);
-		if (rc < 0)
-			return -1;
 	} else {
 		printf("s3://%s/%s %s\n", o->up.bucket, r->key, r->res->etag);
 	}
-	return fflush(stdout) != 0 || ferror(stdout) ? -1 : 0;
+	if (rc == 0 && fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	if (ferror(stdout) && o->out_errno == 0)
+		o->out_errno = errno != 0 ? errno : EIO;
+	return -1;
 }
 
 /* lib/upload's outcomes, one at a time. */
 static int
 report(void *ud, const struct upload_report *r)
 {
-	const struct opts *o = ud;
+	struct opts *o = ud;
 
 	switch (r->event) {
 	case UPLOAD_DONE:
@@ -490,7 +496,8 @@ main(int argc, char **argv)
 		msg_err("%s", e.msg);
 		upload_note(up, MSG_EX_IO);
 	}
-	status = msg_finish_stdout(upload_finish(up));
+	status = upload_finish(up);
+	status = msg_finish_stdout_errno(status, o.out_errno);
 	if (stats_finish(&st, o.stats_path, status, &e) < 0) {
 		msg_err("%s", e.msg);
 		status = msg_worse(status, MSG_EX_IO);

@@ -235,3 +235,15 @@ held_put() {
 	[ ! -s srv.log ]
 	[ -e f.json ]
 }
+
+@test "stdout on a full disk: the message names the real reason, --remove keeps the file, exit 4" {
+	faultsrv hold --go go
+	touch go
+	run -4 --separate-stderr bash -c 's3put --endpoint-url "$1" --remove --key "{name}" s3://b f.json >/dev/full' _ "$srv"
+	assert_equal "$stderr" "$(printf '%s\n' \
+	    's3put: f.json: kept: its result line could not be written' \
+	    's3put: write error: stdout: No space left on device')"
+	[ -e f.json ]
+	run -4 --separate-stderr bash -c 's3put --endpoint-url "$1" --json --key "{name}" s3://b f.json >/dev/full' _ "$srv"
+	assert_equal "${stderr_lines[0]}" "s3put: write error: stdout: No space left on device"
+}

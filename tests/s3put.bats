@@ -250,7 +250,8 @@ stderr_lacks() {
 	s3_setup
 	echo data >f.json
 	run -4 --separate-stderr bash -c 's3put --endpoint-url "$1" --path-style --remove "s3://$2" f.json >/dev/full' _ "$DDBLAKE_S3_ENDPOINT" "$S3_BUCKET"
-	stderr_has "write error"
+	stderr_has "f.json: kept: its result line could not be written"
+	stderr_has "s3put: write error: stdout: No space left on device"
 	[ -e f.json ]
 }
 

@@ -239,22 +239,24 @@ upload_one(struct upload *u, const char *path)
 
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. Regular
 	 * files ignore it. */
+	/* A missing, unreadable or non-regular input file is a failed file
+	 * (status 1, the toolkit's rule), not a local system error. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &sb) < 0) {
-		msg_seterr(&e, MSG_EX_IO, "%s: %s", path, strerror(errno));
+		msg_seterr(&e, MSG_EX_PARTIAL, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		fail_file(u, path, &e, MSG_EX_IO, 0, 0);
+		fail_file(u, path, &e, MSG_EX_PARTIAL, 0, 0);
 		return;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		msg_seterr(&e, MSG_EX_IO, "%s: not a regular file (%s): only "
+		msg_seterr(&e, MSG_EX_PARTIAL, "%s: not a regular file (%s): only "
 		    "regular files are uploaded", path, S_ISFIFO(sb.st_mode) ?
 		    "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory" :
 		    S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" :
 		    S_ISSOCK(sb.st_mode) ? "a socket" : "special");
 		close(fd);
-		fail_file(u, path, &e, MSG_EX_IO, 0, 0);
+		fail_file(u, path, &e, MSG_EX_PARTIAL, 0, 0);
 		return;
 	}
 	buf_init(&key, 2 * S3KEY_MAX);

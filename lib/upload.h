@@ -2,15 +2,16 @@
  *
  * A queue of paths is worked by `jobs` threads. Each file is opened,
  * given its key (lib/s3key), uploaded (lib/s3) or, in a dry run,
- * described, and reported; with `remove` it is deleted once S3 confirmed
- * the object and the caller has written its result line, unless it
- * changed while it was uploaded (its size or mtime moved, or the path
- * names another file now): then it is kept, with a warning, and the run
- * ends with status 1. A failed file is
- * left in place and the others go on; an error every further request
- * would meet too (bad credentials, no such bucket, the store unreachable
- * after the retries, a stop) ends the run, and the files not started are
- * reported as left in place.
+ * described, and reported. A failed file is left in place and the others
+ * go on; a missing, unreadable or non-regular file is such a failed file
+ * (status 1, as in every tool). With `remove` a file is deleted once S3
+ * confirmed the object and the caller has written its result line,
+ * unless it changed while it was uploaded (its size or mtime moved, or
+ * the path names another file now): then it is kept, with a warning, and
+ * the run ends with status 1. An error every further request would meet
+ * too (bad credentials, no such bucket, the store unreachable after the
+ * retries, a stop) ends the run, and the files not started are reported
+ * as left in place.
  *
  * The module prints nothing: every outcome goes to the caller's report
  * function, called under the upload's lock, so one at a time. Its return

@@ -108,7 +108,7 @@ wait_bounded() {
 	[[ $stderr == *"s3put: dir: not a regular file (a directory)"* ]]
 	assert_output "s3://b/f.json $(md5sum f.json | cut -d' ' -f1)"
 	# A path list that names it is no different.
-	run -4 --separate-stderr timeout -k 5 20 s3put --endpoint-url "$srv" s3://b <<<pipe
+	run -1 --separate-stderr timeout -k 5 20 s3put --endpoint-url "$srv" s3://b <<<pipe
 	[[ $stderr == *"pipe: not a regular file (a FIFO)"* ]]
 }
 

@@ -302,9 +302,6 @@ parse_opt(struct opts *o, int c, char **argv)
 		o->cfg.max_attempts = (unsigned)v;
 		break;
 	case O_METADATA:
-		if (strchr(optarg, '=') == NULL || *optarg == '=')
-			msg_usage(SYNOPSIS, "--metadata: '%s' is not "
-			    "NAME=VALUE", optarg);
 		if (o->up.obj.nmetadata == S3_MAX_METADATA)
 			msg_usage(SYNOPSIS, "--metadata: at most %d",
 			    S3_MAX_METADATA);
@@ -396,6 +393,8 @@ check_args(struct opts *o, int argc, char **argv)
 	for (i = 1; i < argc && !o->up.stdin_object; i++)
 		if (strcmp(argv[i], "-") == 0)
 			msg_usage(SYNOPSIS, "'-' must be the only FILE");
+	if (s3_metadata_check(o->meta, o->up.obj.nmetadata, &e) < 0)
+		msg_usage(SYNOPSIS, "%s", e.msg);
 	if (o->up.obj.sse_kms_key_id != NULL && (o->up.obj.sse == NULL ||
 	    strcmp(o->up.obj.sse, "aws:kms") != 0))
 		msg_usage(SYNOPSIS, "--sse-kms-key-id needs --sse aws:kms");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +219,67 @@ req_init(const struct s3_client *c, struct s3_req *q, const char *op,
 
 /* ---- object headers ---- */
 
+/* RFC 9110 token characters, which a header name is made of. */
+static int
+tchar(unsigned char c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) !=
+	    NULL);
+}
+
+/* The name of "name=value" for a message: at most 80 bytes, anything
+ * unprintable as '?'. */
+static const char *
+shown(const char *kv, char out[84])
+{
+	size_t i;
+
+	for (i = 0; kv[i] != '\0' && kv[i] != '=' && i < 80; i++)
+		out[i] = kv[i] > 0x20 && kv[i] < 0x7f ? kv[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+int
+s3_metadata_check(const char *const *kv, size_t n, struct err *e)
+{
+	size_t i, j, total = 0;
+	char nm[84];
+
+	if (n > S3_MAX_METADATA)
+		return msg_seterr(e, MSG_EX_USAGE, "--metadata: at most %d, not "
+		    "%zu", S3_MAX_METADATA, n);
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '='), *p;
+
+		if (eq == NULL || eq == kv[i])
+			return msg_seterr(e, MSG_EX_USAGE, "--metadata: '%s' is "
+			    "not NAME=VALUE", shown(kv[i], nm));
+		for (p = kv[i]; p < eq; p++)
+			if (!tchar((unsigned char)*p))
+				return msg_seterr(e, MSG_EX_USAGE, "--metadata: "
+				    "name '%s' holds a character a header name "
+				    "cannot", shown(kv[i], nm));
+		for (p = eq + 1; *p != '\0'; p++)
+			if (((unsigned char)*p < 0x20 && *p != '\t') ||
+			    *p == 0x7f)
+				return msg_seterr(e, MSG_EX_USAGE, "--metadata: "
+				    "the value of '%s' holds a control "
+				    "character", shown(kv[i], nm));
+		for (j = 0; j < i; j++)
+			if (strncasecmp(kv[j], kv[i], (size_t)(eq - kv[i]) + 1)
+			    == 0)
+				return msg_seterr(e, MSG_EX_USAGE, "--metadata: "
+				    "'%s' is given twice", shown(kv[i], nm));
+		total += strlen(kv[i]) - 1;
+	}
+	if (total > S3_METADATA_BYTES)
+		return msg_seterr(e, MSG_EX_USAGE, "--metadata: %zu bytes of "
+		    "names and values, S3 takes at most %d", total,
+		    S3_METADATA_BYTES);
+	return 0;
+}
+
 /* Fills h (room for OBJH) from o; returns the count, or -1 when there are
  * too many or they do not fit in meta. */
 static int
@@ -229,7 +291,7 @@ object_headers(const struct s3_object_opts *o, struct sigv4_header *h,
 
 	if (o == NULL)
 		return 0;
-	if (o->nmetadata > S3_MAX_METADATA)
+	if (s3_metadata_check(o->metadata, o->nmetadata, NULL) < 0)
 		return -1;
 	if (o->content_type != NULL)
 		h[n++] = (struct sigv4_header){ "Content-Type",

@@ -36,8 +36,10 @@
 #define S3_MAX_PART (5ULL << 30)
 #define S3_MAX_PARTS 10000
 
-/* --metadata entries an object may carry (S3 allows 2 KB of them). */
+/* --metadata entries an object may carry, and S3's limit on their names
+ * and values together. */
 #define S3_MAX_METADATA 32
+#define S3_METADATA_BYTES 2048
 
 enum { S3_CORRUPT_NONE, S3_CORRUPT_MD5, S3_CORRUPT_SHA256 };
 
@@ -103,6 +105,12 @@ int s3_put_file(struct s3_client *c, const char *bucket, const char *key,
 int s3_describe_put(struct s3_client *c, const char *bucket,
     const char *key, int fd, uint64_t size, const struct s3_object_opts *o,
     struct buf *out, struct err *e);
+
+/* Check user metadata ("name=value" each) before anything is sent: at
+ * most S3_MAX_METADATA entries, names of HTTP token characters given once
+ * (S3 stores them lower-cased), values without control characters, at
+ * most S3_METADATA_BYTES in all. Returns 0, or -1 with e (MSG_EX_USAGE). */
+int s3_metadata_check(const char *const *kv, size_t n, struct err *e);
 
 /* The S3 percent-encoding of a key (RFC 3986 unreserved kept, '/' kept):
  * appended to out. */

@@ -247,3 +247,22 @@ held_put() {
 	run -4 --separate-stderr bash -c 's3put --endpoint-url "$1" --json --key "{name}" s3://b f.json >/dev/full' _ "$srv"
 	assert_equal "${stderr_lines[0]}" "s3put: write error: stdout: No space left on device"
 }
+
+@test "--dry-run at the most --metadata with every object header: all of them signed; one more is refused" {
+	meta=()
+	for i in $(seq -w 1 32); do meta+=(--metadata "key$i=v$i"); done
+	run -0 --separate-stderr s3put -n --region eu-west-1 --key '{name}' "${meta[@]}" \
+	    --sse aws:kms --sse-kms-key-id k1 --acl bucket-owner-full-control \
+	    --storage-class STANDARD_IA --content-encoding ddb-test s3://lake f.json
+	[ "$(grep -c '^    x-amz-meta-key[0-3][0-9]:v[0-3][0-9]$' <<<"$output")" -eq 32 ]
+	signed=$(sed -n 's/^    \(content-encoding;.*x-amz-storage-class\)$/\1/p' <<<"$output")
+	[ "$(tr ';' '\n' <<<"$signed" | grep -c '^x-amz-meta-key')" -eq 32 ]
+	for h in x-amz-server-side-encryption x-amz-server-side-encryption-aws-kms-key-id \
+	    x-amz-acl x-amz-storage-class content-encoding content-type content-md5; do
+		tr ';' '\n' <<<"$signed" | grep -qx "$h"
+	done
+	run -2 --separate-stderr s3put -n "${meta[@]}" --metadata key33=v s3://lake f.json
+	assert_equal "${stderr_lines[0]}" "s3put: --metadata: at most 32"
+	run -2 --separate-stderr s3put -n --metadata $'a=1\r\nX-Evil: 1' s3://lake f.json
+	assert_equal "${stderr_lines[0]}" "s3put: --metadata: the value of 'a' holds a control character"
+}

@@ -331,3 +331,28 @@ stderr_lacks() {
 	run -0 s3put -n --region us-gov-west-1 --key '{name}' s3://my-lake f.json
 	assert_line "PUT https://my-lake.s3.us-gov-west-1.amazonaws.com/f.json"
 }
+
+@test "s3put: the most --metadata (32) with --sse aws:kms, its key id, --acl, --storage-class and --content-encoding: PUT and multipart, every key read back" {
+	s3_setup
+	echo data >small.json
+	head -c $((6 << 20)) /dev/urandom >big.bin
+	meta=()
+	for i in $(seq -w 1 31); do meta+=(--metadata "Key$i=value $i"); done
+	meta+=(--metadata "empty=")
+	run -0 --separate-stderr put --key '{name}' "${meta[@]}" \
+	    --sse aws:kms --sse-kms-key-id ddblake-test-key \
+	    --acl bucket-owner-full-control --storage-class STANDARD \
+	    --content-encoding ddb-test --multipart-threshold 5M --part-size 5M \
+	    "s3://$S3_BUCKET" small.json big.bin
+	[ "${#lines[@]}" -eq 2 ]
+	want=$(for i in $(seq -w 1 31); do printf '{"key%s":"value %s"}\n' "$i" "$i"; done |
+	    jq -cs 'add + {"empty": ""}')
+	for k in small.json big.bin; do
+		run -0 s3_aws s3api head-object --bucket "$S3_BUCKET" --key "$k" --output json
+		run -0 jq -c --argjson want "$want" \
+		    '[.Metadata == $want, (.Metadata | length), .ServerSideEncryption, .SSEKMSKeyId, .ContentEncoding]' <<<"$output"
+		assert_output '[true,32,"aws:kms","ddblake-test-key","ddb-test"]'
+		s3_get "$S3_BUCKET" "$k" got
+		cmp got "$k"
+	done
+}

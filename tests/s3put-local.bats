@@ -126,7 +126,8 @@ wait_bounded() {
 	[ $((SECONDS - start)) -lt 10 ]
 	grep -q "PutObject s3://b/f.json: interrupted" err
 	grep -q "f.json: not uploaded, left in place" err
-	[ -e f.json ] && [ ! -s out ]
+	[ -e f.json ]
+	[ ! -s out ]
 }
 
 # stdin_term ARGS...: s3put ARGS with its stdin a FIFO held open (fd 7)
@@ -199,7 +200,8 @@ held_put() {
 	printf 'calm\n' >calm.json
 	held_put calm.json :
 	[ "$rc" -eq 0 ]
-	[ ! -e calm.json ] && [ ! -s err ]
+	[ ! -e calm.json ]
+	[ ! -s err ]
 }
 
 @test "--dry-run never prints the session token, even with CR/LF or double spaces (environment, credentials file)" {

@@ -149,7 +149,10 @@ stderr_lacks() {
 	run -1 --separate-stderr put --remove --key '{name}' \
 	    "s3://$S3_BUCKET" a.json missing.json b.json
 	stderr_has "missing.json: No such file or directory"
-	[ ! -e a.json ] && [ ! -e b.json ]
+	# One test per line: in bats, a failing '[ ]' before '&&' fails
+	# nothing.
+	[ ! -e a.json ]
+	[ ! -e b.json ]
 	s3_get "$S3_BUCKET" a.json got
 	[ "$(cat got)" = one ]
 	[ "$(s3_count "$S3_BUCKET")" -eq 2 ]
@@ -298,7 +301,9 @@ stderr_lacks() {
 	run -2 --separate-stderr s3put --part-size 1M s3://b f
 	stderr_has "--part-size"
 	run -2 --separate-stderr s3put --sse foo s3://b f
+	stderr_has "--sse: 'foo' is not AES256 or aws:kms"
 	run -2 --separate-stderr s3put --sse-kms-key-id k s3://b f
+	stderr_has "--sse-kms-key-id needs --sse aws:kms"
 	run -2 --separate-stderr s3put --key '{nope}' s3://b f
 	stderr_has "unknown field {nope}"
 	run -2 --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \

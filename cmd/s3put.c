@@ -250,7 +250,8 @@ duration_arg(const char *opt, const char *s)
 	return v;
 }
 
-/* One option of getopt_long's into o. */
+/* One option of getopt_long's into o: a case per option, in the order of
+ * the man page, so it runs a little over 100 lines. */
 static void
 parse_opt(struct opts *o, int c, char **argv)
 {

@@ -61,8 +61,7 @@ struct aws_conn {
 struct aws_client {
 	struct aws_config cfg;
 	struct creds_provider *cp;
-	char *scheme, *hostport;
-	int ip_host;		/* endpoint host is an address or localhost */
+	struct awsconf_url url;	/* the endpoint's parts */
 	pthread_mutex_t poolmu;
 	pthread_cond_t poolcv;
 	struct aws_conn *idle;	/* all of them when no request runs */
@@ -232,51 +231,6 @@ aws_conn_data(struct aws_conn *k)
 
 /* ---- client ---- */
 
-static int
-parse_endpoint(struct aws_client *c, const char *url, struct err *e)
-{
-	const char *p = strstr(url, "://"), *h, *slash;
-	size_t hl;
-	char host[256];
-
-	if (p == NULL || (strncmp(url, "http://", 7) != 0 &&
-	    strncmp(url, "https://", 8) != 0))
-		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: not an http:// "
-		    "or https:// URL", url);
-	c->scheme = xmalloc((size_t)(p - url) + 1);
-	memcpy(c->scheme, url, (size_t)(p - url));
-	c->scheme[p - url] = '\0';
-	h = p + 3;
-	slash = strchr(h, '/');
-	hl = slash != NULL ? (size_t)(slash - h) : strlen(h);
-	if (hl == 0 || hl >= sizeof host || memchr(h, '@', hl) != NULL)
-		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: bad host", url);
-	if (slash != NULL && slash[1] != '\0')
-		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: a path after "
-		    "the host is not supported", url);
-	c->hostport = xmalloc(hl + 1);
-	memcpy(c->hostport, h, hl);
-	c->hostport[hl] = '\0';
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (host[0] == '[') {
-		c->ip_host = 1;
-	} else {
-		char *colon = strchr(host, ':');
-		size_t i;
-
-		if (colon != NULL)
-			*colon = '\0';
-		c->ip_host = strcmp(host, "localhost") == 0;
-		for (i = 0; host[i] != '\0'; i++)
-			if (!isdigit((unsigned char)host[i]) && host[i] != '.')
-				break;
-		if (host[i] == '\0')
-			c->ip_host = 1;
-	}
-	return 0;
-}
-
 struct aws_client *
 aws_new(const struct aws_config *cfg, struct creds_provider *cp,
     struct err *e)
@@ -301,9 +255,7 @@ aws_new(const struct aws_config *cfg, struct creds_provider *cp,
 	if (c->cfg.body_max == 0)
 		c->cfg.body_max = BODY_MAX;
 	c->deadline_ms = cfg->deadline_ms;
-	if (parse_endpoint(c, cfg->endpoint, e) < 0) {
-		free(c->scheme);
-		free(c->hostport);
+	if (awsconf_url(cfg->endpoint, &c->url, e) < 0) {
 		free(c);
 		curl_global_cleanup();
 		return NULL;
@@ -351,8 +303,6 @@ aws_free(struct aws_client *c)
 	pthread_mutex_destroy(&c->poolmu);
 	pthread_cond_destroy(&c->poolcv);
 	retry_budget_free(&c->budget);
-	free(c->scheme);
-	free(c->hostport);
 	free(c);
 	curl_global_cleanup();
 }
@@ -380,13 +330,13 @@ aws_stopping(const struct aws_client *c)
 const char *
 aws_host(const struct aws_client *c)
 {
-	return c->hostport;
+	return c->url.hostport;
 }
 
 int
 aws_host_is_ip(const struct aws_client *c)
 {
-	return c->ip_host;
+	return c->url.ip_host;
 }
 
 /* ---- signing ---- */
@@ -426,10 +376,10 @@ sign_target(const struct aws_client *c, const struct aws_request *rq,
 	const char *path = rq->path != NULL ? rq->path : "/";
 
 	if (buf_addstr(&s->host, rq->host != NULL ? rq->host :
-	    c->hostport) < 0 || cstr(&s->host) == NULL ||
+	    c->url.hostport) < 0 || cstr(&s->host) == NULL ||
 	    buf_addstr(&s->path, path) < 0 || cstr(&s->path) == NULL)
 		return -1;
-	return buf_printf(&s->url, "%s://%s%s%s%s", c->scheme, s->host.p,
+	return buf_printf(&s->url, "%s://%s%s%s%s", c->url.scheme, s->host.p,
 	    s->path.p, rq->query != NULL ? "?" : "",
 	    rq->query != NULL ? rq->query : "") < 0 || cstr(&s->url) == NULL ?
 	    -1 : 0;

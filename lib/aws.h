@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "awsconf.h"
 #include "buf.h"
 #include "creds.h"
 #include "msg.h"

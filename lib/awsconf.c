@@ -75,6 +75,45 @@ awsconf_region(const struct awsconf *c, const char *fallback, struct err *e)
 	return r;
 }
 
+int
+awsconf_url(const char *url, struct awsconf_url *out, struct err *e)
+{
+	const char *p = strstr(url, "://"), *h, *slash;
+	char host[AWSCONF_HOST_MAX], *colon;
+	size_t hl, i;
+
+	memset(out, 0, sizeof *out);
+	if (p == NULL || (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0))
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: not an http:// "
+		    "or https:// URL", url);
+	memcpy(out->scheme, url, (size_t)(p - url));
+	h = p + 3;
+	slash = strchr(h, '/');
+	hl = slash != NULL ? (size_t)(slash - h) : strlen(h);
+	if (hl == 0 || hl >= sizeof host || memchr(h, '@', hl) != NULL)
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: bad host", url);
+	if (slash != NULL && slash[1] != '\0')
+		return msg_seterr(e, MSG_EX_USAGE, "endpoint %s: a path after "
+		    "the host is not supported", url);
+	memcpy(out->hostport, h, hl);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {
+		out->ip_host = 1;
+		return 0;
+	}
+	if ((colon = strchr(host, ':')) != NULL)
+		*colon = '\0';
+	out->ip_host = strcmp(host, "localhost") == 0;
+	for (i = 0; host[i] != '\0'; i++)
+		if (!isdigit((unsigned char)host[i]) && host[i] != '.')
+			break;
+	if (host[i] == '\0')
+		out->ip_host = 1;
+	return 0;
+}
+
 /* AWS_ENDPOINT_URL_<ID>: the id upper-cased, '-' as '_'. */
 static const char *
 env_endpoint(const char *svc_id)

@@ -24,6 +24,15 @@
 #include "msg.h"
 
 #define AWSCONF_REGION_MAX 63
+#define AWSCONF_HOST_MAX 256
+
+/* An endpoint URL's parts: http or https, host[:port] (an IPv6 address
+ * in brackets), and whether the host is an address or localhost. */
+struct awsconf_url {
+	char scheme[8];
+	char hostport[AWSCONF_HOST_MAX];
+	int ip_host;
+};
 
 struct awsconf {
 	const char *region;	/* an option, or NULL */
@@ -51,5 +60,10 @@ const char *awsconf_region(const struct awsconf *c, const char *fallback,
 int awsconf_endpoint(const struct awsconf *c, const char *svc_id,
     const char *svc_host, const char *region, struct buf *out,
     struct err *e);
+
+/* Split an endpoint URL: http:// or https://, a host without user info,
+ * and no path (a trailing '/' is allowed). -1 with e (MSG_EX_USAGE)
+ * otherwise. */
+int awsconf_url(const char *url, struct awsconf_url *out, struct err *e);
 
 #endif

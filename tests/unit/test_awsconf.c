@@ -189,10 +189,51 @@ test_endpoints(void)
 	unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
 }
 
+static const struct {
+	const char *name, *url;
+	const char *hostport;	/* NULL: refused */
+	int ip;
+} url_cases[] = {
+	{ "radosgw on an address", "http://127.0.0.1:7480", "127.0.0.1:7480",
+	    1 },
+	{ "a name over TLS", "https://s3.localhost:7482", "s3.localhost:7482",
+	    0 },
+	{ "AWS", "https://s3.eu-west-1.amazonaws.com/",
+	    "s3.eu-west-1.amazonaws.com", 0 },
+	{ "IPv6 in brackets", "http://[::1]:9000", "[::1]:9000", 1 },
+	{ "localhost", "http://localhost:9", "localhost:9", 1 },
+	{ "not http", "ftp://h", NULL, 0 },
+	{ "user info before the host", "http://user@evil.example", NULL, 0 },
+	{ "a path", "http://h/bucket", NULL, 0 },
+	{ "no host", "http://", NULL, 0 },
+};
+
+static void
+test_urls(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof url_cases / sizeof url_cases[0]; i++) {
+		struct awsconf_url u;
+		struct err e = { 0, "" };
+		int rc = awsconf_url(url_cases[i].url, &u, &e);
+
+		if (url_cases[i].hostport == NULL)
+			t_ok(rc < 0 && e.code == MSG_EX_USAGE, "url: %s refused "
+			    "(%s)", url_cases[i].name, e.msg);
+		else
+			t_ok(rc == 0 && strcmp(u.hostport,
+			    url_cases[i].hostport) == 0 &&
+			    u.ip_host == url_cases[i].ip, "url: %s",
+			    url_cases[i].name);
+	}
+}
+
 int
 main(void)
 {
 	test_regions();
 	test_endpoints();
+	test_urls();
 	return t_done();
 }

@@ -1,29 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* s3put: upload batch files to S3 or an S3-compatible store. */
+/* s3put: upload batch files to S3 or an S3-compatible store. The per-file
+ * loop is lib/upload; this driver reads the options, sets up the clients,
+ * prints what lib/upload reports and exits with its status. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "aws.h"
+#include "awsconf.h"
 #include "buf.h"
 #include "creds.h"
 #include "jsonw.h"
 #include "msg.h"
 #include "s3.h"
 #include "s3key.h"
+#include "sigwatch.h"
 #include "stats.h"
+#include "upload.h"
 #include "util.h"
 
 #define SYNOPSIS "s3put [options] s3://BUCKET[/PREFIX] [FILE...]"
-#define MAX_META 32
 
 static void
 usage(void)
@@ -34,6 +34,8 @@ usage(void)
 	    "one object (needs --key).\n\n"
 	    "      --acl ACL              canned ACL, e.g. "
 	    "bucket-owner-full-control\n"
+	    "      --attempt-timeout DURATION  time for each try of a request "
+	    "(default 2m)\n"
 	    "      --ca-bundle FILE       trust these CAs instead of the "
 	    "system store\n"
 	    "      --content-encoding ENC Content-Encoding header (default "
@@ -63,8 +65,8 @@ usage(void)
 	    "      --progress[=WHEN]      auto, always or never\n"
 	    "      --region REGION        the bucket's region\n"
 	    "      --remove               delete each file once S3 has it\n"
-	    "      --retry-time DURATION  retry budget per request (default "
-	    "5m)\n"
+	    "      --retry-time DURATION  time for each request, all tries "
+	    "(default 5m)\n"
 	    "      --sse ALG              AES256 or aws:kms\n"
 	    "      --sse-kms-key-id ID    KMS key for --sse aws:kms\n"
 	    "      --stats FILE           write a JSON summary at exit\n"
@@ -74,7 +76,7 @@ usage(void)
 }
 
 enum {
-	O_ACL = 256, O_CA_BUNDLE, O_CONTENT_ENCODING, O_CONTENT_TYPE,
+	O_ACL = 256, O_ATTEMPT_TIMEOUT, O_CA_BUNDLE, O_CONTENT_ENCODING, O_CONTENT_TYPE,
 	O_ENDPOINT_URL, O_JSON, O_MAX_ATTEMPTS, O_METADATA,
 	O_MULTIPART_THRESHOLD, O_PART_SIZE, O_PATH_STYLE, O_PROFILE,
 	O_PROGRESS, O_REGION, O_REMOVE, O_RETRY_TIME, O_SSE,
@@ -83,6 +85,7 @@ enum {
 
 static const struct option longopts[] = {
 	{ "acl", required_argument, NULL, O_ACL },
+	{ "attempt-timeout", required_argument, NULL, O_ATTEMPT_TIMEOUT },
 	{ "ca-bundle", required_argument, NULL, O_CA_BUNDLE },
 	{ "content-encoding", required_argument, NULL, O_CONTENT_ENCODING },
 	{ "content-type", required_argument, NULL, O_CONTENT_TYPE },
@@ -111,277 +114,117 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* A queue of paths from the operands or stdin, worked by `jobs` threads. */
-struct item {
-	char *path;
-	struct item *next;
+/* Options, and what the report function needs: main() owns the one. */
+struct opts {
+	struct s3_config cfg;
+	struct creds_opts co;
+	struct upload_config up;
+	const char *meta[S3_MAX_METADATA];
+	const char *endpoint, *region, *stats_path, *progress;
+	int json, key_set;
+	int out_errno;		/* of the first failed write to stdout */
+	char *url;		/* BUCKET[/PREFIX], cut at the slash */
+	/* What a signal stops: the upload, once there is one. */
+	pthread_mutex_t mu;
+	struct upload *running;
+	int signalled;
 };
 
-static struct {
-	struct s3_client *s3;
-	struct s3_object_opts obj;
-	const char *bucket, *prefix, *tmpl, *content_type;
-	int dry_run, json, remove, stdin_object, key_set;
-
-	pthread_mutex_t mu;	/* queue, output, counters, status */
-	pthread_cond_t cv;
-	struct item *head, *tail;
-	int closed;
-	volatile sig_atomic_t stop;	/* no new files */
-	int stop_status;	/* the run-wide failure that stopped it */
-	int worst;		/* worst per-file status */
-	uint64_t nok, nfail;
-
-	struct stats st;
-	uint64_t *c_objects, *c_bytes, *c_failed, *c_retried;
-} g;
-
+/* SIGINT and SIGTERM, on lib/sigwatch's thread: stop the upload, or the
+ * one about to start. */
 static void
-on_signal(int sig)
+on_signal(void *ud, int sig)
 {
+	struct opts *o = ud;
+
 	(void)sig;
-	g.stop = 1;
-	if (g.s3 != NULL)
-		s3_stop(g.s3);
+	pthread_mutex_lock(&o->mu);
+	o->signalled = 1;
+	if (o->running != NULL)
+		upload_stop(o->running);
+	pthread_mutex_unlock(&o->mu);
 }
 
-/* Content-Type from the name. .gz gets application/gzip and no
- * Content-Encoding: a Content-Encoding: gzip object is decompressed in
- * transit by many HTTP clients, and Athena, DuckDB and Spark pick the
- * codec from the .gz extension, so they would then read garbage. */
-static const char *
-default_type(const char *path)
+/* The upload, started under the signal thread's watch. */
+static struct upload *
+start(struct opts *o)
 {
-	static const struct { const char *ext, *type; } t[] = {
-		{ ".gz", "application/gzip" },
-		{ ".json", "application/x-ndjson" },
-		{ ".jsonl", "application/x-ndjson" },
-		{ ".ndjson", "application/x-ndjson" },
-		{ ".csv", "text/csv" },
-		{ ".parquet", "application/vnd.apache.parquet" },
-		{ ".txt", "text/plain" },
-	};
-	size_t n = strlen(path), i;
+	struct upload *up;
+	struct err e;
 
-	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
-		size_t l = strlen(t[i].ext);
-
-		if (n > l && strcmp(path + n - l, t[i].ext) == 0)
-			return t[i].type;
-	}
-	return "application/octet-stream";
+	if ((up = upload_new(&o->up, &e)) == NULL)
+		msg_die(e.code, "%s", e.msg);
+	pthread_mutex_lock(&o->mu);
+	o->running = up;
+	if (o->signalled)
+		upload_stop(up);
+	pthread_mutex_unlock(&o->mu);
+	if (upload_start(up, &e) < 0)
+		msg_die(e.code, "%s", e.msg);
+	return up;
 }
 
-/* Under g.mu: one line per object, flushed so a pipeline sees it now.
- * Returns 0 when the line reached stdout. */
+/* One line per object, flushed so a pipeline sees it now. Returns 0 when
+ * the line reached stdout. */
 static int
-print_result(const char *path, const char *key, const struct s3_result *r)
+print_result(struct opts *o, const struct upload_report *r)
 {
-	if (g.json) {
+	int rc = 0;
+
+	errno = 0;
+	if (o->json) {
 		struct buf b;
 		struct jsonw w;
-		int rc;
 
-		buf_init(&b, 4 * S3KEY_MAX + 2 * PATH_MAX);
+		/* Escaped, a byte takes at most 6: room for any key and path. */
+		buf_init(&b, 1 << 20);
 		jsonw_begin(&w, &b);
-		jsonw_strz(&w, "bucket", g.bucket);
-		jsonw_strz(&w, "key", key);
-		jsonw_strz(&w, "etag", r->etag);
-		jsonw_u64(&w, "size", r->size);
-		jsonw_strz(&w, "file", g.stdin_object ? "-" : path);
+		jsonw_strz(&w, "bucket", o->up.bucket);
+		jsonw_strz(&w, "key", r->key);
+		jsonw_strz(&w, "etag", r->res->etag);
+		jsonw_u64(&w, "size", r->res->size);
+		jsonw_strz(&w, "file", r->path);
 		rc = jsonw_end(&w) < 0 || buf_addc(&b, '\n') < 0 ? -1 :
 		    fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : -1;
 		buf_free(&b);
-		if (rc < 0)
-			return -1;
 	} else {
-		printf("s3://%s/%s %s\n", g.bucket, key, r->etag);
+		printf("s3://%s/%s %s\n", o->up.bucket, r->key, r->res->etag);
 	}
-	return fflush(stdout) != 0 || ferror(stdout) ? -1 : 0;
+	if (rc == 0 && fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	if (ferror(stdout) && o->out_errno == 0)
+		o->out_errno = errno != 0 ? errno : EIO;
+	return -1;
 }
 
-static void
-fail_file(const char *path, int status, int stop_all)
-{
-	pthread_mutex_lock(&g.mu);
-	g.nfail++;
-	(*g.c_failed)++;
-	g.worst = msg_worse(g.worst, status);
-	if (stop_all && !g.stop) {
-		g.stop = 1;
-		g.stop_status = status;
-	}
-	stats_tick(&g.st);
-	pthread_mutex_unlock(&g.mu);
-	if (path != NULL && !g.stdin_object)
-		msg_err("%s: not uploaded, left in place", path);
-}
-
-static void
-upload(const char *path)
-{
-	struct buf key;
-	struct stat sb;
-	struct err e;
-	struct s3_result r;
-	struct s3_object_opts o = g.obj;
-	int fd, rc;
-
-	buf_init(&key, 2 * S3KEY_MAX);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) < 0) {
-		msg_err("%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fail_file(NULL, MSG_EX_IO, 0);
-		return;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		msg_err("%s: not a regular file", path);
-		close(fd);
-		fail_file(NULL, MSG_EX_IO, 0);
-		return;
-	}
-	if (s3key_make(&key, g.prefix, g.tmpl, g.stdin_object ? "stdin" : path,
-	    g.stdin_object ? time(NULL) : sb.st_mtime, NULL, &e) < 0) {
-		msg_err("%s", e.msg);
-		close(fd);
-		buf_free(&key);
-		fail_file(path, MSG_EX_USAGE, 0);
-		return;
-	}
-	(void)buf_str(&key);	/* s3key_make kept it within S3KEY_MAX */
-	if (o.content_type == NULL)
-		o.content_type = default_type(g.stdin_object ? key.p : path);
-
-	if (g.dry_run) {
-		struct buf out;
-
-		buf_init(&out, 1 << 20);
-		rc = s3_describe_put(g.s3, g.bucket, key.p, fd,
-		    (uint64_t)sb.st_size, &o, &out, &e);
-		pthread_mutex_lock(&g.mu);
-		if (rc == 0) {
-			printf("%s -> s3://%s/%s (%llu bytes, %s)\n%.*s",
-			    g.stdin_object ? "-" : path, g.bucket, key.p,
-			    (unsigned long long)sb.st_size, o.content_type,
-			    (int)out.len, out.p);
-			fflush(stdout);
-			g.nok++;
-		}
-		pthread_mutex_unlock(&g.mu);
-		if (rc != 0) {
-			msg_err("%s", e.msg);
-			fail_file(path, e.code, 0);
-		}
-		buf_free(&out);
-		buf_free(&key);
-		close(fd);
-		return;
-	}
-
-	rc = s3_put_file(g.s3, g.bucket, key.p, fd, (uint64_t)sb.st_size, &o,
-	    &r, &e);
-	close(fd);
-	if (rc != S3_OK) {
-		msg_err("%s", e.msg);
-		pthread_mutex_lock(&g.mu);
-		*g.c_retried += r.retries;
-		pthread_mutex_unlock(&g.mu);
-		fail_file(path, e.code, rc == S3_FAIL_ALL);
-		buf_free(&key);
-		return;
-	}
-	pthread_mutex_lock(&g.mu);
-	*g.c_retried += r.retries;
-	(*g.c_objects)++;
-	*g.c_bytes += r.size;
-	g.nok++;
-	rc = print_result(path, key.p, &r);
-	stats_tick(&g.st);
-	pthread_mutex_unlock(&g.mu);
-	/* Remove only what S3 confirmed (200, ETag = MD5) and what the
-	 * catalogue line reached stdout for. */
-	if (g.remove) {
-		if (rc != 0)
-			msg_err("%s: kept: its result line could not be "
-			    "written", path);
-		else if (unlink(path) != 0)
-			msg_err("%s: uploaded, but remove failed: %s", path,
-			    strerror(errno));
-	}
-	buf_free(&key);
-}
-
-static void *
-worker(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		struct item *it;
-
-		pthread_mutex_lock(&g.mu);
-		while (g.head == NULL && !g.closed && !g.stop)
-			pthread_cond_wait(&g.cv, &g.mu);
-		if (g.stop || g.head == NULL) {
-			pthread_mutex_unlock(&g.mu);
-			break;
-		}
-		it = g.head;
-		g.head = it->next;
-		if (g.head == NULL)
-			g.tail = NULL;
-		pthread_mutex_unlock(&g.mu);
-		upload(it->path);
-		free(it->path);
-		free(it);
-	}
-	pthread_mutex_lock(&g.mu);
-	pthread_cond_broadcast(&g.cv);	/* wake the others on stop */
-	pthread_mutex_unlock(&g.mu);
-	return NULL;
-}
-
-static void
-enqueue(const char *path)
-{
-	struct item *it = xmalloc(sizeof *it);
-
-	it->path = xstrdup(path);
-	it->next = NULL;
-	pthread_mutex_lock(&g.mu);
-	if (g.tail != NULL)
-		g.tail->next = it;
-	else
-		g.head = it;
-	g.tail = it;
-	pthread_cond_signal(&g.cv);
-	pthread_mutex_unlock(&g.mu);
-}
-
-/* Copy stdin to an unlinked temporary file, so retries can resend it. */
+/* lib/upload's outcomes, one at a time. */
 static int
-spool_stdin(void)
+report(void *ud, const struct upload_report *r)
 {
-	const char *tmp = getenv("TMPDIR");
-	char path[4096], b[65536];
-	ssize_t n;
-	int fd;
+	struct opts *o = ud;
 
-	snprintf(path, sizeof path, "%s/s3put.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if ((fd = mkstemp(path)) < 0)
-		msg_die(MSG_EX_IO, "%s: %s", path, strerror(errno));
-	unlink(path);
-	while ((n = read(0, b, sizeof b)) != 0) {
-		if (n < 0 && errno == EINTR && !g.stop)
-			continue;
-		if (n < 0)
-			msg_die(MSG_EX_IO, "stdin: %s", strerror(errno));
-		if (write(fd, b, (size_t)n) != n)
-			msg_die(MSG_EX_IO, "%s: %s", path, strerror(errno));
+	switch (r->event) {
+	case UPLOAD_DONE:
+		return print_result(o, r);
+	case UPLOAD_PLANNED:
+		printf("%s -> s3://%s/%s (%llu bytes, %s)\n%.*s", r->path,
+		    o->up.bucket, r->key, (unsigned long long)r->size,
+		    r->content_type, (int)r->plan_len, r->plan);
+		fflush(stdout);
+		return 0;
+	case UPLOAD_FAILED:
+		if (r->err != NULL)
+			msg_err("%s", r->err->msg);
+		if (r->left)
+			msg_err("%s: not uploaded, left in place", r->path);
+		return 0;
+	default:
+		if (r->warning)
+			msg_warn("%s", r->err->msg);
+		else
+			msg_err("%s", r->err->msg);
+		return 0;
 	}
-	return fd;
 }
 
 static uint64_t
@@ -396,307 +239,275 @@ size_arg(const char *opt, const char *s, uint64_t min, uint64_t max)
 	return v;
 }
 
-int
-main(int argc, char **argv)
+static uint64_t
+duration_arg(const char *opt, const char *s)
 {
-	struct s3_config cfg;
-	struct creds_opts co;
-	struct creds_provider *cp = NULL;
-	struct err e;
-	struct sigaction sa;
-	const char *meta[MAX_META];
-	const char *endpoint = NULL, *region = NULL, *stats_path = NULL;
-	const char *progress = "never", *corrupt;
-	char *url = NULL, *slash;
-	pthread_t th[256];
 	uint64_t v;
-	unsigned i, nth;
-	int c, status, stdin_fd = -1;
 
-	msg_init(argv[0]);
-	opterr = 0;
-	memset(&cfg, 0, sizeof cfg);
-	memset(&co, 0, sizeof co);
-	cfg.retry_time_ms = 5 * 60 * 1000;
-	cfg.max_attempts = 10;
-	cfg.part_size = 8ULL << 20;
-	cfg.multipart_threshold = 8ULL << 20;
-	cfg.jobs = 4;
-	g.tmpl = S3KEY_DEFAULT;
-	g.obj.metadata = meta;
+	if (util_parse_duration(s, &v) < 0 || v == 0)
+		msg_usage(SYNOPSIS, "%s: bad duration '%s' (more than 0: 500ms, "
+		    "30s, 5m)", opt, s);
+	return v;
+}
 
-	while ((c = getopt_long(argc, argv, ":nhj:k:V", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_ACL:
-			g.obj.acl = optarg;
-			break;
-		case O_CA_BUNDLE:
-			cfg.ca_bundle = optarg;
-			break;
-		case O_CONTENT_ENCODING:
-			g.obj.content_encoding = optarg;
-			break;
-		case O_CONTENT_TYPE:
-			g.obj.content_type = optarg;
-			break;
-		case 'n':
-			g.dry_run = 1;
-			break;
-		case O_ENDPOINT_URL:
-			endpoint = optarg;
-			break;
-		case 'h':
-			usage();
-			return msg_finish_stdout(MSG_EX_OK);
-		case 'j':
-			if (util_parse_uint(optarg, 1, 256, &v) < 0)
-				msg_usage(SYNOPSIS, "--jobs: '%s' is not a "
-				    "number from 1 to 256", optarg);
-			cfg.jobs = (unsigned)v;
-			break;
-		case O_JSON:
-			g.json = 1;
-			break;
-		case 'k':
-			g.tmpl = optarg;
-			g.key_set = 1;
-			break;
-		case O_MAX_ATTEMPTS:
-			if (util_parse_uint(optarg, 1, 100, &v) < 0)
-				msg_usage(SYNOPSIS, "--max-attempts: '%s' is "
-				    "not a number from 1 to 100", optarg);
-			cfg.max_attempts = (unsigned)v;
-			break;
-		case O_METADATA:
-			if (strchr(optarg, '=') == NULL || *optarg == '=')
-				msg_usage(SYNOPSIS, "--metadata: '%s' is not "
-				    "NAME=VALUE", optarg);
-			if (g.obj.nmetadata == MAX_META)
-				msg_usage(SYNOPSIS, "--metadata: at most %d",
-				    MAX_META);
-			meta[g.obj.nmetadata++] = optarg;
-			break;
-		case O_MULTIPART_THRESHOLD:
-			cfg.multipart_threshold = size_arg(
-			    "--multipart-threshold", optarg, S3_MIN_PART,
-			    S3_MAX_PART);
-			break;
-		case O_PART_SIZE:
-			cfg.part_size = size_arg("--part-size", optarg,
-			    S3_MIN_PART, S3_MAX_PART);
-			break;
-		case O_PATH_STYLE:
-			cfg.path_style = 1;
-			break;
-		case O_PROFILE:
-			co.profile = optarg;
-			break;
-		case O_PROGRESS:
-			progress = optarg != NULL ? optarg : "auto";
-			break;
-		case O_REGION:
-			region = optarg;
-			break;
-		case O_REMOVE:
-			g.remove = 1;
-			break;
-		case O_RETRY_TIME:
-			if (util_parse_duration(optarg, &v) < 0)
-				msg_usage(SYNOPSIS, "--retry-time: bad "
-				    "duration '%s'", optarg);
-			cfg.retry_time_ms = v;
-			break;
-		case O_SSE:
-			if (strcmp(optarg, "AES256") != 0 &&
-			    strcmp(optarg, "aws:kms") != 0)
-				msg_usage(SYNOPSIS, "--sse: '%s' is not AES256 "
-				    "or aws:kms", optarg);
-			g.obj.sse = optarg;
-			break;
-		case O_SSE_KMS_KEY_ID:
-			g.obj.sse_kms_key_id = optarg;
-			break;
-		case O_STATS:
-			stats_path = optarg;
-			break;
-		case O_STORAGE_CLASS:
-			g.obj.storage_class = optarg;
-			break;
-		case 'V':
-			return msg_version();
-		default:
-			msg_badopt(SYNOPSIS, argv, c);
-		}
+/* One option of getopt_long's into o: a case per option, in the order of
+ * the man page, so it runs a little over 100 lines. */
+static void
+parse_opt(struct opts *o, int c, char **argv)
+{
+	uint64_t v;
+
+	switch (c) {
+	case O_ACL:
+		o->up.obj.acl = optarg;
+		break;
+	case O_ATTEMPT_TIMEOUT:
+		o->cfg.attempt_timeout_ms = duration_arg("--attempt-timeout",
+		    optarg);
+		break;
+	case O_CA_BUNDLE:
+		o->cfg.ca_bundle = optarg;
+		break;
+	case O_CONTENT_ENCODING:
+		o->up.obj.content_encoding = optarg;
+		break;
+	case O_CONTENT_TYPE:
+		o->up.obj.content_type = optarg;
+		break;
+	case 'n':
+		o->up.dry_run = 1;
+		break;
+	case O_ENDPOINT_URL:
+		o->endpoint = optarg;
+		break;
+	case 'h':
+		usage();
+		exit(msg_finish_stdout(MSG_EX_OK));
+	case 'j':
+		if (util_parse_uint(optarg, 1, 256, &v) < 0)
+			msg_usage(SYNOPSIS, "--jobs: '%s' is not a number from "
+			    "1 to 256", optarg);
+		o->cfg.jobs = (unsigned)v;
+		break;
+	case O_JSON:
+		o->json = 1;
+		break;
+	case 'k':
+		o->up.tmpl = optarg;
+		o->key_set = 1;
+		break;
+	case O_MAX_ATTEMPTS:
+		if (util_parse_uint(optarg, 1, 100, &v) < 0)
+			msg_usage(SYNOPSIS, "--max-attempts: '%s' is not a "
+			    "number from 1 to 100", optarg);
+		o->cfg.max_attempts = (unsigned)v;
+		break;
+	case O_METADATA:
+		if (o->up.obj.nmetadata == S3_MAX_METADATA)
+			msg_usage(SYNOPSIS, "--metadata: at most %d",
+			    S3_MAX_METADATA);
+		o->meta[o->up.obj.nmetadata++] = optarg;
+		break;
+	case O_MULTIPART_THRESHOLD:
+		o->cfg.multipart_threshold = size_arg("--multipart-threshold",
+		    optarg, S3_MIN_PART, S3_MAX_PART);
+		break;
+	case O_PART_SIZE:
+		o->cfg.part_size = size_arg("--part-size", optarg, S3_MIN_PART,
+		    S3_MAX_PART);
+		break;
+	case O_PATH_STYLE:
+		o->cfg.path_style = 1;
+		break;
+	case O_PROFILE:
+		o->co.profile = optarg;
+		break;
+	case O_PROGRESS:
+		o->progress = optarg != NULL ? optarg : "auto";
+		break;
+	case O_REGION:
+		o->region = optarg;
+		break;
+	case O_REMOVE:
+		o->up.remove = 1;
+		break;
+	case O_RETRY_TIME:
+		o->cfg.retry_time_ms = duration_arg("--retry-time", optarg);
+		break;
+	case O_SSE:
+		if (strcmp(optarg, "AES256") != 0 &&
+		    strcmp(optarg, "aws:kms") != 0)
+			msg_usage(SYNOPSIS, "--sse: '%s' is not AES256 or "
+			    "aws:kms", optarg);
+		o->up.obj.sse = optarg;
+		break;
+	case O_SSE_KMS_KEY_ID:
+		o->up.obj.sse_kms_key_id = optarg;
+		break;
+	case O_STATS:
+		o->stats_path = optarg;
+		break;
+	case O_STORAGE_CLASS:
+		o->up.obj.storage_class = optarg;
+		break;
+	case 'V':
+		exit(msg_version());
+	default:
+		msg_badopt(SYNOPSIS, argv, c);
 	}
-	argc -= optind;
-	argv += optind;
+}
 
-	/* Validate everything before opening anything. */
+/* The operands and option combinations, checked before anything is
+ * opened. */
+static void
+check_args(struct opts *o, int argc, char **argv)
+{
+	const char *corrupt = getenv("DDBLAKE_TEST_CORRUPT");
+	struct buf kb;
+	struct err e;
+	char *slash;
+	int i;
+
 	if (argc < 1)
 		msg_usage(SYNOPSIS, "missing s3://BUCKET[/PREFIX]");
 	if (strncmp(argv[0], "s3://", 5) != 0 || argv[0][5] == '\0' ||
 	    argv[0][5] == '/')
 		msg_usage(SYNOPSIS, "'%s' is not s3://BUCKET[/PREFIX]",
 		    argv[0]);
-	url = xstrdup(argv[0] + 5);
-	slash = strchr(url, '/');
-	g.prefix = "";
+	o->url = xstrdup(argv[0] + 5);
+	slash = strchr(o->url, '/');
+	o->up.prefix = "";
 	if (slash != NULL) {
 		*slash = '\0';
-		g.prefix = slash + 1;
+		o->up.prefix = slash + 1;
 	}
-	g.bucket = url;
+	o->up.bucket = o->url;
 	if (argc == 2 && strcmp(argv[1], "-") == 0) {
-		g.stdin_object = 1;
-		if (!g.key_set)
+		o->up.stdin_object = 1;
+		if (!o->key_set)
 			msg_usage(SYNOPSIS, "'-' needs --key to name the "
 			    "object");
-		if (g.remove)
+		if (o->up.remove)
 			msg_usage(SYNOPSIS, "--remove has nothing to remove "
 			    "with '-'");
-	} else {
-		for (c = 1; c < argc; c++)
-			if (strcmp(argv[c], "-") == 0)
-				msg_usage(SYNOPSIS, "'-' must be the only "
-				    "FILE");
 	}
-	if (g.obj.sse_kms_key_id != NULL && (g.obj.sse == NULL ||
-	    strcmp(g.obj.sse, "aws:kms") != 0))
+	for (i = 1; i < argc && !o->up.stdin_object; i++)
+		if (strcmp(argv[i], "-") == 0)
+			msg_usage(SYNOPSIS, "'-' must be the only FILE");
+	if (s3_metadata_check(o->meta, o->up.obj.nmetadata, &e) < 0)
+		msg_usage(SYNOPSIS, "%s", e.msg);
+	if (o->up.obj.sse_kms_key_id != NULL && (o->up.obj.sse == NULL ||
+	    strcmp(o->up.obj.sse, "aws:kms") != 0))
 		msg_usage(SYNOPSIS, "--sse-kms-key-id needs --sse aws:kms");
-	{
-		struct buf kb;
-
-		buf_init(&kb, 2 * S3KEY_MAX);
-		if (s3key_make(&kb, g.prefix, g.tmpl, "x", 0, "h", &e) < 0)
-			msg_usage(SYNOPSIS, "--key: %s", e.msg);
-		buf_free(&kb);
-	}
-	corrupt = getenv("DDBLAKE_TEST_CORRUPT");
+	buf_init(&kb, 2 * S3KEY_MAX);
+	if (s3key_make(&kb, o->up.prefix, o->up.tmpl, "x", 0, "h", &e) < 0)
+		msg_usage(SYNOPSIS, "--key: %s", e.msg);
+	buf_free(&kb);
 	if (corrupt != NULL && strcmp(corrupt, "md5") == 0)
-		cfg.corrupt = S3_CORRUPT_MD5;
+		o->cfg.corrupt = S3_CORRUPT_MD5;
 	else if (corrupt != NULL && strcmp(corrupt, "sha256") == 0)
-		cfg.corrupt = S3_CORRUPT_SHA256;
+		o->cfg.corrupt = S3_CORRUPT_SHA256;
 	else if (corrupt != NULL && *corrupt != '\0')
 		msg_usage(SYNOPSIS, "DDBLAKE_TEST_CORRUPT: '%s' is not md5 or "
 		    "sha256", corrupt);
-	stats_init(&g.st, "s3put");
-	if (stats_set_progress(&g.st, progress) < 0)
-		msg_usage(SYNOPSIS, "--progress: '%s' is not auto, always or "
-		    "never", progress);
-	g.c_objects = stats_counter(&g.st, "objects");
-	g.c_bytes = stats_counter(&g.st, "bytes");
-	g.c_failed = stats_counter(&g.st, "failed");
-	g.c_retried = stats_counter(&g.st, "retried");
-	stats_rates(&g.st, "objects", "bytes");
+}
 
-	/* Configuration: endpoint, credentials, region. */
-	if (endpoint == NULL && (endpoint = getenv("AWS_ENDPOINT_URL_S3")) !=
-	    NULL && *endpoint == '\0')
-		endpoint = NULL;
-	if (endpoint == NULL && (endpoint = getenv("AWS_ENDPOINT_URL")) !=
-	    NULL && *endpoint == '\0')
-		endpoint = NULL;
-	cp = creds_new(&co, &e);
-	if (cp == NULL && !g.dry_run)
+/* Credentials, region and endpoint; the S3 client. */
+static struct s3_client *
+configure(struct opts *o, struct creds_provider **cp, struct buf *ep)
+{
+	struct awsconf ac;
+	struct s3_client *s3;
+	struct err e;
+
+	*cp = creds_new(&o->co, &e);
+	if (*cp == NULL && !o->up.dry_run)
 		msg_die(MSG_EX_USAGE, "%s", e.msg);
-	if (region == NULL && cp != NULL)
-		region = creds_region(cp);
-	if (region == NULL) {
-		const char *r = getenv("AWS_REGION");
-
-		if (r == NULL || *r == '\0')
-			r = getenv("AWS_DEFAULT_REGION");
-		region = r != NULL && *r != '\0' ? r : "us-east-1";
-	}
-	cfg.endpoint = endpoint;
-	cfg.region = region;
-	g.s3 = s3_new(&cfg, cp, &e);
-	if (g.s3 == NULL)
+	memset(&ac, 0, sizeof ac);
+	ac.region = o->region;
+	ac.endpoint = o->endpoint;
+	ac.profile_region = *cp != NULL ? creds_region(*cp) : NULL;
+	ac.profile = o->co.profile != NULL ? o->co.profile :
+	    getenv("AWS_PROFILE");
+	if ((o->cfg.region = awsconf_region(&ac, "us-east-1", &e)) == NULL ||
+	    awsconf_endpoint(&ac, aws_s3.id, aws_s3.host, o->cfg.region, ep,
+	    &e) < 0)
 		msg_die(e.code, "%s", e.msg);
+	o->cfg.endpoint = ep->p;
+	s3 = s3_new(&o->cfg, *cp, &e);
+	if (s3 == NULL)
+		msg_die(e.code, "%s", e.msg);
+	return s3;
+}
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct stats st;
+	struct creds_provider *cp;
+	static const int sigs[] = { SIGINT, SIGTERM };
+	struct upload *up;
+	struct sigwatch *sw;
+	struct buf ep;
+	struct err e;
+	int c, status;
+
+	msg_init(argv[0]);
+	opterr = 0;
+	memset(&o, 0, sizeof o);
+	pthread_mutex_init(&o.mu, NULL);
+	o.cfg.retry_time_ms = 5 * 60 * 1000;
+	o.cfg.attempt_timeout_ms = 2 * 60 * 1000;
+	o.cfg.max_attempts = 10;
+	o.cfg.part_size = 8ULL << 20;
+	o.cfg.multipart_threshold = 8ULL << 20;
+	o.cfg.jobs = 4;
+	o.up.tmpl = S3KEY_DEFAULT;
+	o.up.obj.metadata = o.meta;
+	o.progress = "never";
+	while ((c = getopt_long(argc, argv, ":nhj:k:V", longopts, NULL)) != -1)
+		parse_opt(&o, c, argv);
+	check_args(&o, argc - optind, argv + optind);
+	/* Before any thread: every later one leaves the signals to it. */
+	if ((sw = sigwatch_start(sigs, 2, on_signal, &o, &e)) == NULL)
+		msg_die(e.code, "%s", e.msg);
+	stats_init(&st, "s3put");
+	if (stats_set_progress(&st, o.progress) < 0)
+		msg_usage(SYNOPSIS, "--progress: '%s' is not auto, always or "
+		    "never", o.progress);
+	buf_init(&ep, 4096);
+	o.up.s3 = configure(&o, &cp, &ep);
+	o.up.jobs = o.cfg.jobs;
+	o.up.st = &st;
+	o.up.report = report;
+	o.up.ud = &o;
 	/* Write errors on stdout and sockets come back as errors: a result
 	 * line that cannot be written keeps the file (see --remove). */
 	signal(SIGPIPE, SIG_IGN);
-	pthread_mutex_init(&g.mu, NULL);
-	pthread_cond_init(&g.cv, NULL);
-
-	nth = cfg.jobs;
-	if (g.stdin_object)
-		nth = 1;
-	for (i = 0; i < nth; i++)
-		if (pthread_create(&th[i], NULL, worker, NULL) != 0)
-			break;
-	nth = i;
-	if (nth == 0)
-		msg_die(MSG_EX_IO, "cannot start threads");
-
-	if (g.stdin_object) {
-		char p[64];
-
-		stdin_fd = spool_stdin();
-		snprintf(p, sizeof p, "/dev/fd/%d", stdin_fd);
-		enqueue(p);
-	} else if (argc > 1) {
-		for (c = 1; c < argc && !g.stop; c++)
-			enqueue(argv[c]);
-	} else {
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-
-		while (!g.stop && (n = getline(&line, &cap, stdin)) > 0) {
-			while (n > 0 && (line[n - 1] == '\n' ||
-			    line[n - 1] == '\r'))
-				line[--n] = '\0';
-			if (n > 0)
-				enqueue(line);
-		}
-		if (ferror(stdin) && !g.stop) {
-			msg_err("stdin: %s", strerror(errno));
-			g.worst = msg_worse(g.worst, MSG_EX_IO);
-		}
-		free(line);
+	up = start(&o);
+	argc -= optind;
+	argv += optind;
+	if (o.up.stdin_object && upload_add_stdin(up, 0, &e) < 0)
+		msg_die(e.code, "%s", e.msg);
+	for (c = 1; c < argc && !o.up.stdin_object && !upload_stopped(up); c++)
+		upload_add(up, argv[c]);
+	if (argc == 1 && upload_add_lines(up, 0, &e) < 0) {
+		msg_err("%s", e.msg);
+		upload_note(up, MSG_EX_IO);
 	}
-	pthread_mutex_lock(&g.mu);
-	g.closed = 1;
-	pthread_cond_broadcast(&g.cv);
-	pthread_mutex_unlock(&g.mu);
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-
-	/* Files never started because the run stopped stay in place. */
-	while (g.head != NULL) {
-		struct item *it = g.head;
-
-		g.head = it->next;
-		msg_err("%s: not uploaded, left in place", it->path);
-		g.nfail++;
-		(*g.c_failed)++;
-		free(it->path);
-		free(it);
-	}
-	if (g.stop && g.stop_status == 0)
-		g.stop_status = MSG_EX_REMOTE_TEMP;	/* a signal: rerun */
-	if (g.stop)
-		status = g.stop_status;
-	else if (g.nfail == 0)
-		status = msg_worse(MSG_EX_OK, g.worst);
-	else
-		status = g.nok > 0 ? MSG_EX_PARTIAL : g.worst;
-	status = msg_finish_stdout(status);
-	if (stats_finish(&g.st, stats_path, status, &e) < 0) {
+	status = upload_finish(up);
+	status = msg_finish_stdout_errno(status, o.out_errno);
+	if (stats_finish(&st, o.stats_path, status, &e) < 0) {
 		msg_err("%s", e.msg);
 		status = msg_worse(status, MSG_EX_IO);
 	}
-	s3_free(g.s3);
+	sigwatch_stop(sw);
+	upload_free(up);
+	s3_free(o.up.s3);
 	creds_free(cp);
-	if (stdin_fd >= 0)
-		close(stdin_fd);
-	free(url);
+	buf_free(&ep);
+	free(o.url);
+	pthread_mutex_destroy(&o.mu);
 	return status;
 }

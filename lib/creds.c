@@ -18,7 +18,7 @@
 #include "creds.h"
 #include "util.h"
 
-enum kind { K_STATIC, K_ECS, K_IMDS };
+enum kind { K_STATIC, K_ECS, K_IMDS, K_SOURCE };
 
 #define ECS_HOST	"http://169.254.170.2"
 #define IMDS_HOST	"http://169.254.169.254"
@@ -51,6 +51,9 @@ struct creds_provider {
 	char *url;
 	char *auth;
 	char *auth_file;
+	/* K_SOURCE: another module's fetch. */
+	const struct creds_source *src;
+	void *src_ud;
 	struct retired *old;
 };
 
@@ -350,6 +353,25 @@ json_str(jv o, const char *key)
 	return r;
 }
 
+/* New keys (owned strings) in p; the old ones are kept until creds_free,
+ * since other threads may still hold them. */
+static void
+install(struct creds_provider *p, char *ak, char *sk, char *tok,
+    uint64_t expires_ms)
+{
+	struct retired *r = xmalloc(sizeof *r);
+
+	r->s[0] = p->ak;
+	r->s[1] = p->sk;
+	r->s[2] = p->token;
+	r->next = p->old;
+	p->old = r;
+	p->ak = ak;
+	p->sk = sk;
+	p->token = tok;
+	p->expires_ms = expires_ms;
+}
+
 /* Parse the credentials JSON both ECS and IMDS return. The body holds a
  * secret, so no part of it goes into a message. */
 static int
@@ -386,17 +408,7 @@ parse_creds_json(struct creds_provider *p, const struct buf *b,
 		free(sk);
 		free(tok);
 	} else {
-		struct retired *r = xmalloc(sizeof *r);
-
-		r->s[0] = p->ak;
-		r->s[1] = p->sk;
-		r->s[2] = p->token;
-		r->next = p->old;
-		p->old = r;
-		p->ak = ak;
-		p->sk = sk;
-		p->token = tok;
-		p->expires_ms = ms;
+		install(p, ak, sk, tok, ms);
 	}
 	free(exp);
 	free(code);
@@ -531,10 +543,30 @@ full_uri_ok(const char *u)
 	return strcasecmp(u, "http://localhost") == 0;
 }
 
+/* K_SOURCE: the other module's fetch, its strings copied. */
+static int
+source_fetch(struct creds_provider *p, struct err *e)
+{
+	struct creds c;
+
+	memset(&c, 0, sizeof c);
+	if (p->src->fetch(p->src_ud, &c, e) < 0)
+		return -1;
+	if (c.access_key == NULL || *c.access_key == '\0' ||
+	    c.secret_key == NULL || *c.secret_key == '\0')
+		return msg_seterr(e, MSG_EX_REMOTE_TEMP, "%s: no access key or "
+		    "secret key", p->src->name);
+	install(p, xstrdup(c.access_key), xstrdup(c.secret_key),
+	    dup_or_null(c.session_token), c.expires_ms);
+	return 0;
+}
+
 static int
 fetch(struct creds_provider *p, struct err *e)
 {
 	p->fetched_ms = util_wall_ms();
+	if (p->kind == K_SOURCE)
+		return source_fetch(p, e);
 	return p->kind == K_ECS ? ecs_fetch(p, e) : imds_fetch(p, e);
 }
 
@@ -716,6 +748,26 @@ creds_new(const struct creds_opts *o, struct err *e)
 	return p;
 }
 
+struct creds_provider *
+creds_new_source(const struct creds_source *src, void *ud, struct err *e)
+{
+	struct creds_provider *p = xcalloc(1, sizeof *p);
+
+	pthread_mutex_init(&p->mu, NULL);
+	p->kind = K_SOURCE;
+	p->src = src;
+	p->src_ud = ud;
+	snprintf(p->source, sizeof p->source, "%s", src->name);
+	p->region = dup_or_null(env("AWS_REGION"));
+	if (p->region == NULL)
+		p->region = dup_or_null(env("AWS_DEFAULT_REGION"));
+	if (fetch(p, e) < 0) {
+		creds_free(p);
+		return NULL;
+	}
+	return p;
+}
+
 static void
 fill(struct creds_provider *p, struct creds *out)
 {
@@ -796,6 +848,8 @@ creds_free(struct creds_provider *p)
 	free(p->url);
 	free(p->auth);
 	free(p->auth_file);
+	if (p->src != NULL && p->src->free != NULL)
+		p->src->free(p->src_ud);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

@@ -43,7 +43,8 @@ struct creds {
 	const char *secret_key;
 	const char *session_token;	/* NULL when none */
 	uint64_t expires_ms;		/* wall clock ms; 0: does not expire */
-	const char *source;		/* "env", "profile NAME", "ecs", "imds" */
+	const char *source;		/* "env", "profile NAME", "ecs", "imds",
+					 * or a creds_source's name */
 };
 
 struct creds_opts {
@@ -57,6 +58,28 @@ struct creds_opts {
 struct creds_provider;
 
 struct creds_provider *creds_new(const struct creds_opts *o, struct err *e);
+
+/* A provider implemented elsewhere. AssumeRole, web identity and SSO get
+ * their keys from STS or the SSO portal through lib/aws, which depends on
+ * this module: they live in a module above lib/aws, and plug in here so
+ * that lib/creds never includes lib/aws. fetch fills *out with fresh
+ * credentials (expires_ms set when they expire; source ignored); its
+ * strings need only last until fetch returns, since the provider copies
+ * them. The provider calls fetch once in creds_new_source, then as for
+ * ECS and IMDS: from creds_get when the keys expire within
+ * CREDS_REFRESH_MS, and from creds_refresh; always under its lock, so
+ * fetch runs in one thread at a time. free(ud) runs in creds_free. */
+struct creds_source {
+	const char *name;	/* creds.source: "assume-role" */
+	int (*fetch)(void *ud, struct creds *out, struct err *e);
+	void (*free)(void *ud);	/* NULL: nothing to free */
+};
+
+/* A provider over src (borrowed for its lifetime) and ud (owned: freed by
+ * src->free). Its region is AWS_REGION or AWS_DEFAULT_REGION. NULL with
+ * e when the first fetch fails (ud freed then too). */
+struct creds_provider *creds_new_source(const struct creds_source *src,
+    void *ud, struct err *e);
 /* Current credentials, refreshed first when they expire soon. */
 int creds_get(struct creds_provider *p, struct creds *out, struct err *e);
 /* Force a refresh (after ExpiredToken); static credentials fail with -1. */

@@ -133,14 +133,32 @@ msg_seterr(struct err *e, int code, const char *fmt, ...)
 int
 msg_finish_stdout(int status)
 {
-	int bad;
+	return msg_finish_stdout_errno(status, 0);
+}
 
-	bad = fflush(stdout) != 0 || ferror(stdout);
-	if (fclose(stdout) != 0)
+int
+msg_finish_stdout_errno(int status, int earlier)
+{
+	int bad, err = 0, failed_before = ferror(stdout);
+
+	errno = 0;
+	bad = fflush(stdout) != 0;
+	if (bad)
+		err = errno;
+	if (fclose(stdout) != 0 && !bad) {
 		bad = 1;
+		err = errno;
+	}
+	if (failed_before) {
+		/* The buffer was dropped with the failed write, so this flush
+		 * had nothing to say: the earlier errno tells why. */
+		bad = 1;
+		if (earlier != 0)
+			err = earlier;
+	}
 	if (bad) {
 		msg_err("write error: stdout: %s",
-		    errno != 0 ? strerror(errno) : "unknown error");
+		    err != 0 ? strerror(err) : "an earlier write failed");
 		return msg_worse(status, MSG_EX_IO);
 	}
 	return status;

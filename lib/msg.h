@@ -59,6 +59,9 @@ int msg_seterr(struct err *e, int code, const char *fmt, ...)
 /* Flush and close stdout; reports a write error (e.g. disk full) and
  * returns MSG_EX_IO then, else `status` unchanged. */
 int msg_finish_stdout(int status);
+/* The same, for a tool that flushed as it went: `earlier` is the errno of
+ * its first failed write (0 if none), which stdio does not keep. */
+int msg_finish_stdout_errno(int status, int earlier);
 
 /* Worst-of two statuses in the order of the table (0 < 1 < 3 < 4 < 6 < 5)
  * so a tool can fold per-file results into one exit status. */

@@ -15,11 +15,9 @@
  * called from several threads at once; a multipart upload runs its parts
  * on helper threads that borrow connections from the same pool.
  *
- * Retries: network errors, 5xx, 429, SlowDown, RequestTimeout and
- * ExpiredToken (after creds_refresh) are retried with exponential backoff
- * and full jitter, at least 1 s apart, until max_attempts or retry_time_ms
- * (counted from the first attempt of each request) runs out. Other errors
- * are permanent and fail at once with the S3 code, message and a hint.
+ * Requests go through lib/aws (signing, connections, the retry policy);
+ * this module adds what is S3's: addressing, object headers, digests,
+ * multipart and the hints that follow an S3 error code.
  *
  * Ownership: the client borrows the config strings and the credential
  * provider for its lifetime. Returned strings are the caller's. */
@@ -29,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "creds.h"
 #include "msg.h"
@@ -37,18 +36,21 @@
 #define S3_MAX_PART (5ULL << 30)
 #define S3_MAX_PARTS 10000
 
-/* --metadata entries an object may carry (S3 allows 2 KB of them). */
+/* --metadata entries an object may carry, and S3's limit on their names
+ * and values together. */
 #define S3_MAX_METADATA 32
+#define S3_METADATA_BYTES 2048
 
 enum { S3_CORRUPT_NONE, S3_CORRUPT_MD5, S3_CORRUPT_SHA256 };
 
 struct s3_config {
-	const char *endpoint;	/* URL; NULL: https://s3.REGION.amazonaws.com */
+	const char *endpoint;	/* URL, from awsconf_endpoint */
 	const char *region;	/* required */
 	int path_style;		/* 1: always /bucket/key; 0: virtual-hosted
 				 * when the bucket name and endpoint allow */
 	const char *ca_bundle;	/* NULL: system CA store */
-	uint64_t retry_time_ms;	/* per request, from its first attempt */
+	uint64_t retry_time_ms;	/* each request, all tries and the body */
+	uint64_t attempt_timeout_ms;	/* each try of a request */
 	unsigned max_attempts;	/* per request, first attempt included */
 	uint64_t part_size;
 	uint64_t multipart_threshold;	/* bigger files go multipart */
@@ -79,7 +81,7 @@ struct s3_result {
 /* Status of a failed call: the object failed, or the whole run should
  * stop because every further request would fail the same way (bad
  * credentials, no such bucket, the store unreachable after retries). */
-enum { S3_OK = 0, S3_FAIL = -1, S3_FAIL_ALL = -2 };
+enum { S3_OK = AWS_OK, S3_FAIL = AWS_FAIL, S3_FAIL_ALL = AWS_FAIL_ALL };
 
 struct s3_client;
 
@@ -104,17 +106,11 @@ int s3_describe_put(struct s3_client *c, const char *bucket,
     const char *key, int fd, uint64_t size, const struct s3_object_opts *o,
     struct buf *out, struct err *e);
 
-/* Retry policy, exposed for its unit test. */
-#define S3_BACKOFF_MIN_MS 1000	/* never two tries of a request within 1 s */
-#define S3_BACKOFF_CAP_MS 20000
-enum { S3_CLASS_OK, S3_CLASS_RETRY, S3_CLASS_REFRESH, S3_CLASS_PERM,
-	S3_CLASS_FATAL };
-/* Sleep before try attempt+1: uniform in [0, min(cap, 1 s << attempt)]
- * from the random number r (full jitter), at least 1 s. */
-uint64_t s3_backoff_ms(unsigned attempt, uint64_t r);
-/* An HTTP status and S3 error code ("" if none) as: done, retry, refresh
- * the credentials then retry, fail this object, or fail the run. */
-int s3_classify(long status, const char *code);
+/* Check user metadata ("name=value" each) before anything is sent: at
+ * most S3_MAX_METADATA entries, names of HTTP token characters given once
+ * (S3 stores them lower-cased), values without control characters, at
+ * most S3_METADATA_BYTES in all. Returns 0, or -1 with e (MSG_EX_USAGE). */
+int s3_metadata_check(const char *const *kv, size_t n, struct err *e);
 
 /* The S3 percent-encoding of a key (RFC 3986 unreserved kept, '/' kept):
  * appended to out. */

@@ -246,6 +246,12 @@ rgw sts key = $stskey
 # SignatureDoesNotMatch or InvalidAccessKeyId, and a made-up session token
 # beside long-term keys is refused.
 rgw s3 auth order = external, local, sts
+# SSE-KMS with radosgw's built-in test key store (key ddblake-test-key),
+# over plain http too, so s3put's --sse aws:kms requests can be stored
+# and read back. Test keys only: never a real KMS.
+rgw crypt require ssl = false
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = ddblake-test-key=$(printf '%s' ddblake-test-kms-key-32-bytes-ok | base64)
 EOF
 }
 

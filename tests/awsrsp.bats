@@ -237,7 +237,8 @@ events() {
 	assert_line --regexp '^Lambda-Runtime-Trace-Id: Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$'
 	assert_line "Content-Type: application/json"
 	deadline=$(sed -n 's/^Lambda-Runtime-Deadline-Ms: //p' "$T/h")
-	[ "$deadline" -ge $((before + 5000)) ] && [ "$deadline" -le $((after + 5000)) ]
+	[ "$deadline" -ge $((before + 5000)) ]
+	[ "$deadline" -le $((after + 5000)) ]
 	run -0 answer "$(rid 1)" response -H 'Content-Type: application/json' --data-binary '{"ok":1}'
 	assert_output '202 {"status":"OK"}'
 	run -0 awsrsp_body "$AWSRSP_OUT/$(rid 1).response"
@@ -336,11 +337,13 @@ events() {
 
 @test "lambda minimal responder: the log gives each answer's time before its deadline; one after it shows negative" {
 	events 1 2
-	awsrsp_start lambda --events "$T/events" --timeout-ms 300
+	# 2 s: the first answer must be in time even on a loaded machine
+	# (300 ms was not, with other suites running).
+	awsrsp_start lambda --events "$T/events" --timeout-ms 2000
 	[ "$(next_id)" = "$(rid 1)" ]
 	answer "$(rid 1)" response --data-binary 'in time' >/dev/null
 	[ "$(next_id)" = "$(rid 2)" ]
-	sleep 0.5
+	sleep 2.2
 	answer "$(rid 2)" response --data-binary 'late' >/dev/null
 	run -0 sed -n 's/^response \([^ ]*\) .* ms_left=\(-\{0,1\}\)[0-9]*$/\1 \2/p' "$AWSRSP_LOG"
 	assert_output "$(printf '%s \n%s -' "$(rid 1)" "$(rid 2)")"

@@ -116,3 +116,41 @@ stats_run() {
 		[ "$(grep -c "^$t: " <<<"$stderr")" -eq 1 ]
 	done
 }
+
+@test "a missing or unreadable input file is a failed file in every tool: named, the others processed, exit 1" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"Item":{"id":{"S":"a"}}}\n' >good.json
+	printf '{"id":"b"}\n' >flat.json
+	# ddbflat: the good file's row still comes out.
+	run -1 --separate-stderr ddbflat missing.json good.json
+	assert_output '{"id":"a"}'
+	[ "${stderr_lines[0]}" = "ddbflat: missing.json: No such file or directory" ]
+	# ddbbatch: the good file's record is batched.
+	run -1 --separate-stderr ddbbatch --dir out missing.json flat.json
+	[ "${#lines[@]}" -eq 1 ]
+	run -0 cat "${lines[0]}"
+	assert_output '{"id":"b"}'
+	[[ $stderr == *"ddbbatch: missing.json: No such file or directory"* ]]
+	# s3put (dry run: no server needed): the good file is still planned.
+	run -1 --separate-stderr env AWS_ACCESS_KEY_ID=AK AWS_SECRET_ACCESS_KEY=SK \
+	    s3put -n --region eu-west-1 --key '{name}' s3://lake missing.json good.json
+	assert_line --index 0 "good.json -> s3://lake/good.json (26 bytes, application/x-ndjson)"
+	[ "${stderr_lines[0]}" = "s3put: missing.json: No such file or directory" ]
+	# A missing file alone is still 1, not a system error.
+	run -1 --separate-stderr env AWS_ACCESS_KEY_ID=AK AWS_SECRET_ACCESS_KEY=SK \
+	    s3put --endpoint-url http://127.0.0.1:9 s3://lake missing.json
+	run -1 --separate-stderr ddbflat missing.json
+	run -1 --separate-stderr ddbbatch --dir out missing.json
+	# Unreadable is the same as missing (unless run as root, who reads all).
+	if [ "$(id -u)" -ne 0 ]; then
+		cp good.json locked.json
+		chmod 000 locked.json
+		run -1 --separate-stderr ddbflat locked.json good.json
+		run -1 --separate-stderr env AWS_ACCESS_KEY_ID=AK AWS_SECRET_ACCESS_KEY=SK \
+		    s3put -n --region eu-west-1 s3://lake locked.json
+	fi
+	# Every man page says so.
+	for m in "$TOP"/man/*.[17]; do
+		run -0 grep -c 'missing or' "$m"
+	done
+}

@@ -186,11 +186,15 @@ sha8() { printf '%s' "$1" | sha256sum | cut -c1-8; }
 	start_srv ecs --token auth-tok
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=$srv/creds AWS_CONTAINER_AUTHORIZATION_TOKEN=auth-tok \
 	    run -0 "$probe" --no-imds --again 10ms
+	# It did fetch (a probe that printed nothing would hide no secret).
+	assert_line --index 0 "source=ecs access_key=ASIATEST00000001 secret_sha256=$(sha8 secret-1) token=yes expires=yes region=-"
+	[ "${#lines[@]}" -eq 2 ]
 	refute_output --partial secret-
 	refute_output --partial token-1
 	refute_output --partial auth-tok
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=$srv/creds AWS_CONTAINER_AUTHORIZATION_TOKEN=bad-auth-tok \
 	    run -5 "$probe" --no-imds
+	assert_output "credsprobe: GET $srv/creds: HTTP 401"
 	refute_output --partial bad-auth-tok
 }
 

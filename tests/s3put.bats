@@ -149,7 +149,10 @@ stderr_lacks() {
 	run -1 --separate-stderr put --remove --key '{name}' \
 	    "s3://$S3_BUCKET" a.json missing.json b.json
 	stderr_has "missing.json: No such file or directory"
-	[ ! -e a.json ] && [ ! -e b.json ]
+	# One test per line: in bats, a failing '[ ]' before '&&' fails
+	# nothing.
+	[ ! -e a.json ]
+	[ ! -e b.json ]
 	s3_get "$S3_BUCKET" a.json got
 	[ "$(cat got)" = one ]
 	[ "$(s3_count "$S3_BUCKET")" -eq 2 ]
@@ -250,7 +253,8 @@ stderr_lacks() {
 	s3_setup
 	echo data >f.json
 	run -4 --separate-stderr bash -c 's3put --endpoint-url "$1" --path-style --remove "s3://$2" f.json >/dev/full' _ "$DDBLAKE_S3_ENDPOINT" "$S3_BUCKET"
-	stderr_has "write error"
+	stderr_has "f.json: kept: its result line could not be written"
+	stderr_has "s3put: write error: stdout: No space left on device"
 	[ -e f.json ]
 }
 
@@ -297,7 +301,9 @@ stderr_lacks() {
 	run -2 --separate-stderr s3put --part-size 1M s3://b f
 	stderr_has "--part-size"
 	run -2 --separate-stderr s3put --sse foo s3://b f
+	stderr_has "--sse: 'foo' is not AES256 or aws:kms"
 	run -2 --separate-stderr s3put --sse-kms-key-id k s3://b f
+	stderr_has "--sse-kms-key-id needs --sse aws:kms"
 	run -2 --separate-stderr s3put --key '{nope}' s3://b f
 	stderr_has "unknown field {nope}"
 	run -2 --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
@@ -306,4 +312,52 @@ stderr_lacks() {
 	stderr_has "credentials"
 	run -0 s3put --help
 	assert_output --partial "usage: s3put"
+}
+
+@test "s3put: a region that is not region-shaped is refused from every source (exit 2), before anything is sent" {
+	echo data >f.json
+	export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=notshown AWS_EC2_METADATA_DISABLED=true
+	unset AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE
+	printf '[profile bad]\nregion = evil.example#\n' >config
+	export AWS_CONFIG_FILE=$PWD/config AWS_SHARED_CREDENTIALS_FILE=$PWD/none
+	why="is not a region name (lower-case letters and digits in words joined by '-', as in eu-west-1)"
+	run -2 --separate-stderr s3put --max-attempts 1 --region 'evil.example#' s3://b f.json
+	assert_equal "$stderr" "s3put: --region: 'evil.example#' $why"
+	run -2 --separate-stderr env AWS_REGION='evil.example#' s3put --max-attempts 1 s3://b f.json
+	assert_equal "$stderr" "s3put: AWS_REGION: 'evil.example#' $why"
+	run -2 --separate-stderr env AWS_DEFAULT_REGION='x/y' s3put --max-attempts 1 s3://b f.json
+	assert_equal "$stderr" "s3put: AWS_DEFAULT_REGION: 'x/y' $why"
+	run -2 --separate-stderr env AWS_PROFILE=bad s3put --max-attempts 1 s3://b f.json
+	assert_equal "$stderr" "s3put: the region of profile bad: 'evil.example#' $why"
+	# A dry run shows no URL built from it either.
+	run -2 --separate-stderr s3put -n --region 'evil.example#' s3://b f.json
+	assert_output ""
+	[ -e f.json ]
+	run -0 s3put -n --region us-gov-west-1 --key '{name}' s3://my-lake f.json
+	assert_line "PUT https://my-lake.s3.us-gov-west-1.amazonaws.com/f.json"
+}
+
+@test "s3put: the most --metadata (32) with --sse aws:kms, its key id, --acl, --storage-class and --content-encoding: PUT and multipart, every key read back" {
+	s3_setup
+	echo data >small.json
+	head -c $((6 << 20)) /dev/urandom >big.bin
+	meta=()
+	for i in $(seq -w 1 31); do meta+=(--metadata "Key$i=value $i"); done
+	meta+=(--metadata "empty=")
+	run -0 --separate-stderr put --key '{name}' "${meta[@]}" \
+	    --sse aws:kms --sse-kms-key-id ddblake-test-key \
+	    --acl bucket-owner-full-control --storage-class STANDARD \
+	    --content-encoding ddb-test --multipart-threshold 5M --part-size 5M \
+	    "s3://$S3_BUCKET" small.json big.bin
+	[ "${#lines[@]}" -eq 2 ]
+	want=$(for i in $(seq -w 1 31); do printf '{"key%s":"value %s"}\n' "$i" "$i"; done |
+	    jq -cs 'add + {"empty": ""}')
+	for k in small.json big.bin; do
+		run -0 s3_aws s3api head-object --bucket "$S3_BUCKET" --key "$k" --output json
+		run -0 jq -c --argjson want "$want" \
+		    '[.Metadata == $want, (.Metadata | length), .ServerSideEncryption, .SSEKMSKeyId, .ContentEncoding]' <<<"$output"
+		assert_output '[true,32,"aws:kms","ddblake-test-key","ddb-test"]'
+		s3_get "$S3_BUCKET" "$k" got
+		cmp got "$k"
+	done
 }

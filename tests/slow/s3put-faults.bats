@@ -129,7 +129,8 @@ wait_upload() {
 	wait "$pid" || true
 	# Killed mid-upload: big.bin was not reported, and is still here.
 	run -1 grep -c big.bin first.out
-	[ -e big.bin ] && [ ! -e small.json ]
+	[ -e big.bin ]
+	[ ! -e small.json ]
 	run -0 s3_ls "$S3_BUCKET"
 	assert_output "small.json"
 	cp big.bin want.bin

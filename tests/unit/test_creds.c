@@ -9,6 +9,7 @@
 
 #include "creds.h"
 #include "t.h"
+#include "util.h"
 
 static const struct {
 	const char *name;
@@ -100,6 +101,88 @@ static const struct {
 	  NULL, NULL, NULL, NULL, NULL, NULL,
 	  0, "A", "S", NULL, NULL, "profile default" },
 };
+
+/* A creds_source as a later module (AssumeRole through lib/aws) would
+ * be: new keys each fetch, written into one buffer it reuses. */
+struct counter {
+	int n, fail_at, freed;
+	uint64_t life_ms;
+	char ak[32], sk[32];
+};
+
+static int
+counter_fetch(void *ud, struct creds *out, struct err *e)
+{
+	struct counter *c = ud;
+
+	if (++c->n == c->fail_at)
+		return msg_seterr(e, MSG_EX_REMOTE_TEMP, "counter: STS down");
+	snprintf(c->ak, sizeof c->ak, "ASIACOUNTER%d", c->n);
+	snprintf(c->sk, sizeof c->sk, "secret-%d", c->n);
+	out->access_key = c->ak;
+	out->secret_key = c->sk;
+	out->session_token = "token";
+	out->expires_ms = c->life_ms != 0 ? util_wall_ms() + c->life_ms : 0;
+	return 0;
+}
+
+static void
+counter_free(void *ud)
+{
+	((struct counter *)ud)->freed++;
+}
+
+static const struct creds_source counter_src = { "assume-role",
+    counter_fetch, counter_free };
+
+static void
+test_source(void)
+{
+	struct counter c = { 0, 0, 0, 3600 * 1000, "", "" };
+	struct creds_provider *p;
+	struct creds a, b;
+	struct err e = { 0, "" };
+
+	p = creds_new_source(&counter_src, &c, &e);
+	t_ok(p != NULL && creds_get(p, &a, &e) == 0 &&
+	    strcmp(a.access_key, "ASIACOUNTER1") == 0 &&
+	    strcmp(a.source, "assume-role") == 0 && a.expires_ms != 0,
+	    "source: the first fetch gives the keys, named by the source");
+	t_ok(creds_refresh(p, &e) == 0 && creds_get(p, &b, &e) == 0 &&
+	    strcmp(b.access_key, "ASIACOUNTER2") == 0,
+	    "source: creds_refresh fetches anew");
+	t_ok(strcmp(a.access_key, "ASIACOUNTER1") == 0 &&
+	    strcmp(a.secret_key, "secret-1") == 0,
+	    "source: keys handed out stay valid (copied, not the source's "
+	    "buffer)");
+	t_ok(creds_get(p, &b, &e) == 0 && c.n == 2,
+	    "source: keys valid for an hour are not fetched again");
+	creds_free(p);
+	t_ok(c.freed == 1, "source: creds_free frees the source once");
+
+	memset(&c, 0, sizeof c);
+	c.life_ms = 60 * 1000;	/* within CREDS_REFRESH_MS: refreshed */
+	p = creds_new_source(&counter_src, &c, &e);
+	t_ok(p != NULL && creds_get(p, &a, &e) == 0 && c.n == 1,
+	    "source: short-lived keys: got");
+	c.fail_at = 2;
+	usleep(1100 * 1000);	/* past the one-a-second refresh limit */
+	t_ok(creds_get(p, &a, &e) == 0 && c.n == 2 &&
+	    strcmp(a.access_key, "ASIACOUNTER1") == 0,
+	    "source: a failed refresh keeps keys that are still valid");
+	usleep(1100 * 1000);
+	t_ok(creds_get(p, &a, &e) == 0 && c.n == 3 &&
+	    strcmp(a.access_key, "ASIACOUNTER3") == 0,
+	    "source: the next refresh replaces them");
+	creds_free(p);
+
+	memset(&c, 0, sizeof c);
+	c.fail_at = 1;
+	p = creds_new_source(&counter_src, &c, &e);
+	t_ok(p == NULL && strcmp(e.msg, "counter: STS down") == 0 &&
+	    c.freed == 1, "source: a first fetch that fails is the "
+	    "provider's error, and the source is freed");
+}
 
 static void
 put(const char *path, const char *text)
@@ -207,6 +290,7 @@ main(void)
 		    "static credentials cannot be refreshed");
 		creds_free(p);
 	}
+	test_source();
 	creds_free(NULL);
 	unlink(cred);
 	unlink(conf);

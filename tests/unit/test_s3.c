@@ -1,95 +1,97 @@
 /* SPDX-License-Identifier: MIT */
-/* test_s3: the retry policy (error classes, backoff bounds) and part
- * sizing, as tables. */
+/* test_s3: lib/s3's checks as tables: user metadata (count, names,
+ * values, size) and part sizing. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "s3.h"
 #include "t.h"
 
+#define MAXKV 40
+
 static const struct {
 	const char *name;
-	long status;
-	const char *code;
-	int want;
-} class_cases[] = {
-	{ "200 is done", 200, "", S3_CLASS_OK },
-	{ "204 is done", 204, "", S3_CLASS_OK },
-	{ "200 with an <Error> body (Complete) is graded by code", 200,
-	    "InternalError", S3_CLASS_RETRY },
-	{ "500 retried", 500, "InternalError", S3_CLASS_RETRY },
-	{ "502 without a body retried", 502, "", S3_CLASS_RETRY },
-	{ "503 SlowDown retried", 503, "SlowDown", S3_CLASS_RETRY },
-	{ "429 retried", 429, "", S3_CLASS_RETRY },
-	{ "400 RequestTimeout retried", 400, "RequestTimeout",
-	    S3_CLASS_RETRY },
-	{ "400 ExpiredToken refreshes", 400, "ExpiredToken",
-	    S3_CLASS_REFRESH },
-	{ "403 AccessDenied stops the run", 403, "AccessDenied",
-	    S3_CLASS_FATAL },
-	{ "403 SignatureDoesNotMatch stops the run", 403,
-	    "SignatureDoesNotMatch", S3_CLASS_FATAL },
-	{ "403 InvalidAccessKeyId stops the run", 403, "InvalidAccessKeyId",
-	    S3_CLASS_FATAL },
-	{ "404 NoSuchBucket stops the run", 404, "NoSuchBucket",
-	    S3_CLASS_FATAL },
-	{ "301 PermanentRedirect (wrong region) stops the run", 301,
-	    "PermanentRedirect", S3_CLASS_FATAL },
-	{ "400 BadDigest fails the object", 400, "BadDigest", S3_CLASS_PERM },
-	{ "400 XAmzContentSHA256Mismatch fails the object", 400,
-	    "XAmzContentSHA256Mismatch", S3_CLASS_PERM },
-	{ "400 EntityTooLarge fails the object", 400, "EntityTooLarge",
-	    S3_CLASS_PERM },
+	const char *kv[MAXKV];
+	int n;			/* entries; -1: count kv up to NULL */
+	const char *want;	/* in the message; NULL: accepted */
+} meta_cases[] = {
+	{ "none", { NULL }, -1, NULL },
+	{ "two plain ones", { "source=ddb", "run=7", NULL }, -1, NULL },
+	{ "an empty value", { "empty=", NULL }, -1, NULL },
+	{ "token characters in a name", { "a.b_c-d~e!f#g=1", NULL }, -1, NULL },
+	{ "a tab and UTF-8 in a value", { "v=a\tb caf\xc3\xa9", NULL }, -1,
+	    NULL },
+	{ "no '='", { "novalue", NULL }, -1, "is not NAME=VALUE" },
+	{ "an empty name", { "=v", NULL }, -1, "is not NAME=VALUE" },
+	{ "a space in a name", { "a b=1", NULL }, -1,
+	    "name 'a?b' holds a character" },
+	{ "a colon in a name", { "a:b=1", NULL }, -1, "holds a character" },
+	{ "a newline in a name", { "a\nX-Evil=1", NULL }, -1,
+	    "holds a character" },
+	{ "UTF-8 in a name", { "caf\xc3\xa9=1", NULL }, -1,
+	    "holds a character" },
+	{ "CR LF in a value", { "a=1\r\nX-Evil: 2", NULL }, -1,
+	    "the value of 'a' holds a control character" },
+	{ "DEL in a value", { "a=1\x7f", NULL }, -1, "control character" },
+	{ "the same name twice, in another case", { "Run=1", "run=2", NULL },
+	    -1, "'run' is given twice" },
+	{ "a name that starts another is not the same", { "run=1",
+	    "running=2", NULL }, -1, NULL },
+	{ "33 entries", { NULL }, 33, "at most 32, not 33" },
 };
 
 static void
-test_classify(void)
+test_metadata(void)
 {
+	static char many[S3_MAX_METADATA + 1][16];
+	const char *kvs[S3_MAX_METADATA + 1];
+	char big[2100];
+	const char *bigkv[2];
 	size_t i;
 
-	for (i = 0; i < sizeof class_cases / sizeof class_cases[0]; i++)
-		t_ok(s3_classify(class_cases[i].status, class_cases[i].code) ==
-		    class_cases[i].want, "%s", class_cases[i].name);
-}
-
-static void
-test_backoff(void)
-{
-	static const uint64_t rs[] = { 0, 1, 999, 1000, 1999, 2000, 2001,
-	    123456789, UINT64_MAX };
-	unsigned a;
-	size_t i;
-	int floor_ok = 1, cap_ok = 1, grows = 0;
-
-	for (a = 1; a <= 40; a++) {
-		uint64_t cap = a < 5 ? (1000ULL << a) : S3_BACKOFF_CAP_MS;
-
-		if (cap > S3_BACKOFF_CAP_MS)
-			cap = S3_BACKOFF_CAP_MS;
-		for (i = 0; i < sizeof rs / sizeof rs[0]; i++) {
-			uint64_t d = s3_backoff_ms(a, rs[i]);
-
-			if (d < S3_BACKOFF_MIN_MS)
-				floor_ok = 0;
-			if (d > cap)
-				cap_ok = 0;
-		}
+	for (i = 0; i < S3_MAX_METADATA + 1; i++) {
+		snprintf(many[i], sizeof many[i], "k%zu=v", i);
+		kvs[i] = many[i];
 	}
-	t_ok(floor_ok, "never two tries within a second (backoff >= 1 s)");
-	t_ok(cap_ok, "backoff within min(20 s, 2^attempt s)");
-	/* Full jitter: the whole range is reachable. */
-	t_ok(s3_backoff_ms(1, 2000) == 2000 && s3_backoff_ms(1, 2001) == 1000,
-	    "attempt 1: uniform in [1 s, 2 s]");
-	for (i = 0; i < 50000; i++)
-		if (s3_backoff_ms(10, i * 7919) > 10000)
-			grows = 1;
-	t_ok(grows, "later attempts wait longer (up to the cap)");
+	for (i = 0; i < sizeof meta_cases / sizeof meta_cases[0]; i++) {
+		struct err e = { 0, "" };
+		const char *const *kv = meta_cases[i].kv;
+		size_t n = 0;
+		int rc;
+
+		if (meta_cases[i].n >= 0) {
+			kv = kvs;
+			n = (size_t)meta_cases[i].n;
+		} else {
+			while (kv[n] != NULL)
+				n++;
+		}
+		rc = s3_metadata_check(kv, n, &e);
+		if (meta_cases[i].want == NULL)
+			t_ok(rc == 0, "metadata: %s", meta_cases[i].name);
+		else
+			t_ok(rc < 0 && e.code == MSG_EX_USAGE &&
+			    strstr(e.msg, meta_cases[i].want) != NULL,
+			    "metadata: %s (%s)", meta_cases[i].name, e.msg);
+	}
+	t_ok(s3_metadata_check(kvs, S3_MAX_METADATA, NULL) == 0,
+	    "metadata: 32 entries, the most");
+	memset(big, 'v', sizeof big);
+	memcpy(big, "k=", 2);
+	big[2 + 2047] = '\0';	/* "k" and 2047 bytes: 2048 in all */
+	bigkv[0] = big;
+	t_ok(s3_metadata_check(bigkv, 1, NULL) == 0,
+	    "metadata: 2048 bytes of names and values, the most");
+	big[2 + 2047] = 'v';
+	big[2 + 2048] = '\0';
+	t_ok(s3_metadata_check(bigkv, 1, NULL) < 0,
+	    "metadata: 2049 bytes are refused");
 }
 
 int
 main(void)
 {
-	test_classify();
-	test_backoff();
+	test_metadata();
 	return t_done();
 }

@@ -81,7 +81,7 @@ put() {
 # signal thread and --jobs workers), so a signal now reaches its watcher.
 started() {
 	for _ in $(seq 200); do
-		[ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		[ "$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)" -ge "$2" ] && return 0
 		sleep 0.05
 	done
 	fail "process $1 did not start its threads"
